@@ -1,0 +1,169 @@
+/** createHandler(deps): the route table; auth and limits wrap the client routes. */
+
+import type { Config } from "./config.ts";
+import { ApiError, type Dialect, errorResponse } from "./errors.ts";
+import { type Admission, clientKey, type Governance } from "./governance.ts";
+import { logRequest, type LogSink } from "./log.ts";
+import { modelsResponse } from "./models_route.ts";
+import { handleChatCompletions } from "./openai.ts";
+import { handleComplete, handleCountTokens, handleMessages } from "./anthropic_routes.ts";
+import { handleAdmin } from "./admin.ts";
+import { renderDocsPage } from "./docs_page.ts";
+import { VERSION } from "./version.ts";
+
+/** What the handler needs from the outside world; tests inject their own. */
+export interface Deps {
+  config: Readonly<Config>;
+  kv: Deno.Kv;
+  governance: Governance;
+  /** The fetch used for upstream calls. */
+  fetch?: typeof fetch;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  /** Silence after which a stream gets a keepalive comment / ping. */
+  keepaliveMs?: number;
+  /** Where log lines go (default: stdout). */
+  log?: LogSink;
+}
+
+/** Deps with every optional filled in. */
+export type AppDeps = Required<Deps>;
+
+/** What a client route handler receives besides the request. */
+export interface RouteContext {
+  deps: AppDeps;
+  admission: Admission;
+  /** Filled in by the route for the log line. */
+  trace: { model?: string; upstreamRequestId?: string; user?: string };
+}
+
+/** A client route: runs after auth and limits pass. */
+export type ClientRoute = (request: Request, ctx: RouteContext) => Promise<Response>;
+
+interface RouteEntry {
+  dialect: Dialect;
+  methods: Record<string, ClientRoute | ((request: Request, deps: AppDeps) => Promise<Response>)>;
+  client: boolean;
+}
+
+function route(
+  dialect: Dialect,
+  client: boolean,
+  methods: RouteEntry["methods"],
+): RouteEntry {
+  return { dialect, client, methods };
+}
+
+const ROUTES: Record<string, RouteEntry> = {
+  "/": route("openai", false, { GET: (r, d) => Promise.resolve(renderDocsPage(r, d.config)) }),
+  "/docs": route("openai", false, { GET: (r, d) => Promise.resolve(renderDocsPage(r, d.config)) }),
+  "/health": route("openai", false, { GET: () => Promise.resolve(healthResponse()) }),
+  "/v1/models": route("openai", true, { GET: modelsResponse }),
+  "/v1/chat/completions": route("openai", true, { POST: handleChatCompletions }),
+  "/v1/messages": route("anthropic", true, { POST: handleMessages }),
+  "/v1/messages/count_tokens": route("anthropic", true, { POST: handleCountTokens }),
+  "/v1/complete": route("anthropic", true, { POST: handleComplete }),
+  "/v1/key": route("openai", true, { GET: keyInfoResponse }),
+};
+
+function healthResponse(): Response {
+  return Response.json({ status: "ok", version: VERSION });
+}
+
+async function keyInfoResponse(_request: Request, ctx: RouteContext): Promise<Response> {
+  return Response.json(await ctx.deps.governance.describe(ctx.admission.caller));
+}
+
+function dialectOf(request: Request, path: string): Dialect {
+  if (path.startsWith("/v1/messages") || path === "/v1/complete") return "anthropic";
+  return request.headers.has("anthropic-version") ? "anthropic" : "openai";
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      response.headers.set(name, value);
+    } catch {
+      // Immutable headers (e.g. a Response.error()); nothing to add to.
+      return response;
+    }
+  }
+  return response;
+}
+
+async function dispatch(
+  request: Request,
+  deps: AppDeps,
+  path: string,
+  trace: RouteContext["trace"],
+) {
+  if (path.startsWith("/admin/") || path === "/admin") return handleAdmin(request, deps);
+  const entry = ROUTES[path];
+  if (!entry) {
+    throw new ApiError(
+      404,
+      "not_found",
+      `Unknown path ${path}: see GET / for the routes this gateway serves`,
+    );
+  }
+  const handler = entry.methods[request.method] ??
+    (request.method === "HEAD" && entry.methods.GET);
+  if (!handler) {
+    const allowed = Object.keys(entry.methods).join(", ");
+    throw new ApiError(
+      405,
+      "method_not_allowed",
+      `Method ${request.method} is not allowed on ${path}: use ${allowed}`,
+      {
+        headers: { allow: allowed },
+      },
+    );
+  }
+  if (!entry.client) {
+    return (handler as (r: Request, d: AppDeps) => Promise<Response>)(request, deps);
+  }
+  const admission = await deps.governance.admit(clientKey(request));
+  trace.user = admission.caller.user;
+  try {
+    const response = await (handler as ClientRoute)(request, { deps, admission, trace });
+    return withHeaders(response, admission.headers);
+  } catch (error) {
+    if (error instanceof ApiError) Object.assign(error.headers, admission.headers);
+    throw error;
+  }
+}
+
+/** Builds the gateway's request handler. */
+export function createHandler(deps: Deps): (request: Request) => Promise<Response> {
+  const full: AppDeps = {
+    fetch: globalThis.fetch,
+    now: Date.now,
+    keepaliveMs: 15_000,
+    log: console.log,
+    ...deps,
+  };
+  return async (request) => {
+    const started = performance.now();
+    const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+    const trace: RouteContext["trace"] = {};
+    let response: Response;
+    let failure: string | undefined;
+    try {
+      response = await dispatch(request, full, path, trace);
+    } catch (error) {
+      if (!(error instanceof ApiError)) failure = String(error);
+      response = errorResponse(error, dialectOf(request, path));
+    }
+    logRequest(full.log, {
+      method: request.method,
+      path,
+      status: response.status,
+      durationMs: Math.round((performance.now() - started) * 100) / 100,
+      model: trace.model,
+      user: trace.user,
+      upstreamRequestId: trace.upstreamRequestId,
+      error: failure,
+    });
+    return response;
+  };
+}

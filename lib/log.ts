@@ -1,0 +1,41 @@
+/** Structured logs, one JSON line per request; keys and tokens are always redacted. */
+
+/** What one request log line holds. */
+export interface RequestLog {
+  method: string;
+  path: string;
+  status: number;
+  durationMs: number;
+  model?: string;
+  user?: string;
+  upstreamRequestId?: string;
+  error?: string;
+}
+
+const SECRET_PATTERNS: RegExp[] = [
+  /sk-[A-Za-z0-9._-]{4,}/g,
+  /(Bearer\s+)[^\s"',]+/gi,
+  /("?(?:x-api-key|authorization|api[_-]?key|key|token|password|secret)"?\s*[:=]\s*"?)([^"\s,}]+)/gi,
+];
+
+/** Replaces anything that looks like a key or token with `[redacted]`. */
+export function redact(text: string): string {
+  return text
+    .replace(SECRET_PATTERNS[0], "sk-[redacted]")
+    .replace(SECRET_PATTERNS[1], "$1[redacted]")
+    .replace(SECRET_PATTERNS[2], "$1[redacted]");
+}
+
+/** A sink for log lines; tests pass their own. */
+export type LogSink = (line: string) => void;
+
+/** Writes one structured request line. */
+export function logRequest(sink: LogSink, entry: RequestLog): void {
+  sink(redact(JSON.stringify({ time: new Date().toISOString(), ...entry })));
+}
+
+/** Writes one debug line (DEBUG_MODE only), redacted. */
+export function logDebug(sink: LogSink, label: string, detail: unknown): void {
+  const text = typeof detail === "string" ? detail : JSON.stringify(detail);
+  sink(redact(JSON.stringify({ time: new Date().toISOString(), debug: label, detail: text })));
+}
