@@ -40,30 +40,25 @@ export interface RouteContext {
 /** A client route: runs after auth and limits pass. */
 export type ClientRoute = (request: Request, ctx: RouteContext) => Promise<Response>;
 
-interface RouteEntry {
-  dialect: Dialect;
-  methods: Record<string, ClientRoute | ((request: Request, deps: AppDeps) => Promise<Response>)>;
-  client: boolean;
-}
+/** A route open to anyone (docs, health). */
+type PublicRoute = (request: Request, deps: AppDeps) => Promise<Response> | Response;
 
-function route(
-  dialect: Dialect,
-  client: boolean,
-  methods: RouteEntry["methods"],
-): RouteEntry {
-  return { dialect, client, methods };
-}
+type RouteEntry =
+  | { client: false; methods: Record<string, PublicRoute> }
+  | { client: true; methods: Record<string, ClientRoute> };
+
+const docs: PublicRoute = (request, deps) => renderDocsPage(request, deps.config);
 
 const ROUTES: Record<string, RouteEntry> = {
-  "/": route("openai", false, { GET: (r, d) => Promise.resolve(renderDocsPage(r, d.config)) }),
-  "/docs": route("openai", false, { GET: (r, d) => Promise.resolve(renderDocsPage(r, d.config)) }),
-  "/health": route("openai", false, { GET: () => Promise.resolve(healthResponse()) }),
-  "/v1/models": route("openai", true, { GET: modelsResponse }),
-  "/v1/chat/completions": route("openai", true, { POST: handleChatCompletions }),
-  "/v1/messages": route("anthropic", true, { POST: handleMessages }),
-  "/v1/messages/count_tokens": route("anthropic", true, { POST: handleCountTokens }),
-  "/v1/complete": route("anthropic", true, { POST: handleComplete }),
-  "/v1/key": route("openai", true, { GET: keyInfoResponse }),
+  "/": { client: false, methods: { GET: docs } },
+  "/docs": { client: false, methods: { GET: docs } },
+  "/health": { client: false, methods: { GET: healthResponse } },
+  "/v1/models": { client: true, methods: { GET: modelsResponse } },
+  "/v1/chat/completions": { client: true, methods: { POST: handleChatCompletions } },
+  "/v1/messages": { client: true, methods: { POST: handleMessages } },
+  "/v1/messages/count_tokens": { client: true, methods: { POST: handleCountTokens } },
+  "/v1/complete": { client: true, methods: { POST: handleComplete } },
+  "/v1/key": { client: true, methods: { GET: keyInfoResponse } },
 };
 
 function healthResponse(): Response {
@@ -106,9 +101,8 @@ async function dispatch(
       `Unknown path ${path}: see GET / for the routes this gateway serves`,
     );
   }
-  const handler = entry.methods[request.method] ??
-    (request.method === "HEAD" && entry.methods.GET);
-  if (!handler) {
+  const method = request.method === "HEAD" && !entry.methods.HEAD ? "GET" : request.method;
+  if (!Object.hasOwn(entry.methods, method)) {
     const allowed = Object.keys(entry.methods).join(", ");
     throw new ApiError(
       405,
@@ -120,12 +114,12 @@ async function dispatch(
     );
   }
   if (!entry.client) {
-    return (handler as (r: Request, d: AppDeps) => Promise<Response>)(request, deps);
+    return entry.methods[method](request, deps);
   }
   const admission = await deps.governance.admit(clientKey(request));
   trace.user = admission.caller.user;
   try {
-    const response = await (handler as ClientRoute)(request, { deps, admission, trace });
+    const response = await entry.methods[method](request, { deps, admission, trace });
     return withHeaders(response, admission.headers);
   } catch (error) {
     if (error instanceof ApiError) Object.assign(error.headers, admission.headers);

@@ -1,0 +1,111 @@
+/** One chat turn through Z.ai, shared by every dialect: call, decode, render, meter. */
+
+import type { RouteContext } from "./app.ts";
+import { ApiError } from "./errors.ts";
+import { collectAnswer, type CollectedAnswer } from "./collect.ts";
+import { completionEvents, glmEvents } from "./glm_events.ts";
+import type { TokenUsage } from "./governance.ts";
+import { logDebug } from "./log.ts";
+import type { ResolvedModel } from "./models.ts";
+import { type RelayOutcome, relayStream, type StreamRenderer } from "./relay.ts";
+import { decodeSse, SSE_HEADERS } from "./sse.ts";
+import { applyStopSequences, withStopSequences } from "./stop_sequences.ts";
+import { estimateTokens } from "./tokens.ts";
+import { callUpstream, type GlmRequest, timeoutError } from "./upstream.ts";
+
+/** A translated request, ready to send upstream. */
+export interface ChatPlan {
+  glm: GlmRequest;
+  stream: boolean;
+  model: ResolvedModel;
+  /** Stop sequences the gateway matches itself. */
+  stopSequences: readonly string[];
+}
+
+/** How a dialect renders the answer. */
+export interface ChatRendering {
+  stream: () => StreamRenderer;
+  json: (answer: CollectedAnswer) => unknown;
+}
+
+function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
+  return {
+    promptTokens: estimateTokens(JSON.stringify(plan.glm.messages ?? "")),
+    completionTokens: Math.ceil(outputChars / 4),
+    cachedTokens: 0,
+    estimated: true,
+  };
+}
+
+function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "cancelled">): void {
+  const usage: TokenUsage = outcome.usage
+    ? {
+      promptTokens: outcome.usage.promptTokens,
+      completionTokens: outcome.usage.completionTokens,
+      cachedTokens: outcome.usage.cachedTokens,
+      estimated: false,
+    }
+    : estimatedUsage(plan, outcome.outputChars);
+  // record() never throws; not awaited so the client's response is not held up.
+  void ctx.deps.governance.record(ctx.admission.caller, plan.model.upstream, usage);
+}
+
+function answerChars(answer: CollectedAnswer): number {
+  return answer.reasoning.length + answer.text.length +
+    answer.toolCalls.reduce((n, c) => n + c.name.length + c.arguments.length, 0);
+}
+
+function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiError {
+  if (timedOut) return timeoutError(timeoutMs);
+  if (error instanceof ApiError) return error;
+  return new ApiError(502, "upstream", "The connection to Z.ai broke during the answer: retry");
+}
+
+/** Sends the plan upstream and renders the answer as a stream or as JSON. */
+export async function runChat(
+  request: Request,
+  ctx: RouteContext,
+  plan: ChatPlan,
+  rendering: ChatRendering,
+): Promise<Response> {
+  const { deps, trace } = ctx;
+  trace.model = plan.model.requested;
+  if (deps.config.debugMode) logDebug(deps.log, "upstream request", plan.glm);
+  const call = await callUpstream(deps, plan.glm, request.signal);
+  trace.upstreamRequestId = call.requestId ?? undefined;
+  const timeoutMs = deps.config.upstreamTimeoutMs;
+
+  if (!plan.stream) {
+    let body: unknown;
+    try {
+      body = await call.response.json();
+    } catch (error) {
+      call.abort();
+      throw readFailure(error, call.timedOut(), timeoutMs);
+    }
+    call.finish();
+    if (deps.config.debugMode) logDebug(deps.log, "upstream response", body);
+    trace.upstreamRequestId ??= (body as { id?: string })?.id;
+    const answer = collectAnswer(applyStopSequences(completionEvents(body), plan.stopSequences));
+    meter(ctx, plan, { usage: answer.usage, outputChars: answerChars(answer) });
+    return Response.json(rendering.json(answer));
+  }
+
+  if (!call.response.body) {
+    call.finish();
+    throw new ApiError(502, "upstream", "Z.ai sent an empty stream: retry");
+  }
+  const events = withStopSequences(
+    glmEvents(
+      decodeSse(call.response.body),
+      (error) => readFailure(error, call.timedOut(), timeoutMs),
+    ),
+    plan.stopSequences,
+  );
+  const body = relayStream(events, rendering.stream(), {
+    keepaliveMs: deps.keepaliveMs,
+    abortUpstream: call.abort,
+    onEnd: (outcome) => meter(ctx, plan, outcome),
+  });
+  return new Response(body, { headers: SSE_HEADERS });
+}

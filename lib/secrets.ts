@@ -1,0 +1,59 @@
+/** Client-key material: generation from a CSPRNG, hashing, constant-time comparison. */
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/** Largest multiple of 62 that fits in a byte: bytes at or above it are rejected, so no bias. */
+const UNBIASED_LIMIT = 248;
+/** Most bytes `crypto.getRandomValues` fills in one call. */
+const MAX_RANDOM_BYTES = 65_536;
+
+/** Random characters after `sk-` in a new key (48 × log2(62) ≈ 285 bits). */
+export const KEY_RANDOM_CHARS = 48;
+
+/** `length` random base62 characters from `crypto.getRandomValues`, by rejection sampling. */
+export function randomBase62(length: number): string {
+  let out = "";
+  const bytes = new Uint8Array(Math.min(MAX_RANDOM_BYTES, Math.max(16, length * 2)));
+  while (out.length < length) {
+    crypto.getRandomValues(bytes);
+    for (const byte of bytes) {
+      if (byte >= UNBIASED_LIMIT) continue;
+      out += BASE62[byte % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+/** A new client key: `sk-` and {@link KEY_RANDOM_CHARS} random base62 characters. */
+export function generateApiKey(): string {
+  return `sk-${randomBase62(KEY_RANDOM_CHARS)}`;
+}
+
+/** The SHA-256 digest of a text (UTF-8). */
+export async function sha256(text: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Compares two byte arrays in time that depends only on their lengths. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Compares two secrets in constant time, by comparing their SHA-256 digests. */
+export async function secretsEqual(given: string, expected: string): Promise<boolean> {
+  const [a, b] = await Promise.all([sha256(given), sha256(expected)]);
+  return bytesEqual(a, b);
+}
+
+/** What a list may show of a key: `sk-` plus its first 4 random characters, and its last 4. */
+export function keyHint(key: string): { prefix: string; last4: string } {
+  return { prefix: key.slice(0, 7), last4: key.slice(-4) };
+}

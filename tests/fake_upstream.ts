@@ -1,0 +1,320 @@
+/**
+ * A Z.ai imitation for tests and the benchmark, with its quirks: no `object` field, the role in
+ * every delta, a leading "\n" content chunk, reasoning deltas, finish_reason only at the end (twice
+ * for tool calls), whole tool calls in one chunk unless `tool_stream`, usage only in the last chunk,
+ * Z.ai error bodies. It records every request it receives and every stream a client abandoned.
+ */
+
+/** A scripted answer: what the model "says". Unset fields follow the request (echo). */
+export interface AnswerScript {
+  kind: "answer";
+  reasoning?: string;
+  text?: string;
+  toolCalls?: { name: string; arguments: string }[];
+  finish?: string;
+  /** Send finish_reason on the last two chunks, as Z.ai does after tool calls. */
+  repeatFinish?: boolean;
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number } | null;
+  /** Delay before the response headers. */
+  delayMs?: number;
+  /** Delay before each stream chunk. */
+  chunkDelayMs?: number;
+  /** Split the text into this many chunks (default: by word). */
+  textChunks?: number;
+  /** Stream: stop after this many chunks and cut the connection. */
+  resetAfterChunks?: number;
+  /** Stream: send this `data:` line (raw JSON) before the end, e.g. a Z.ai error object. */
+  injectData?: string;
+}
+
+/** A scripted failure before the body: an HTTP status with a Z.ai error body. */
+export interface ErrorScript {
+  kind: "error";
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+/** Accept the request and never answer (for timeouts). */
+export interface HangScript {
+  kind: "hang";
+}
+
+/** One scripted upstream behaviour. */
+export type Script = AnswerScript | ErrorScript | HangScript;
+
+/** A request the fake upstream received. */
+export interface RecordedRequest {
+  path: string;
+  headers: Headers;
+  // deno-lint-ignore no-explicit-any
+  body: any;
+}
+
+/** A running fake upstream. */
+export interface FakeUpstream extends AsyncDisposable {
+  /** Base URL to use as UPSTREAM_URL. */
+  url: string;
+  requests: RecordedRequest[];
+  /** Streams whose reader went away before the end. */
+  aborted: number;
+  /** Queues a script for the next request (FIFO); unqueued requests get an echo answer. */
+  enqueue(script: Script): void;
+  /** Resolves when the next stream is abandoned by its reader. */
+  nextAbort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const encoder = new TextEncoder();
+
+// deno-lint-ignore no-explicit-any
+function lastUserText(body: any): string {
+  const messages = Array.isArray(body?.messages) ? body.messages : [];
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (m.role !== "user") continue;
+    if (typeof m.content === "string") return m.content;
+    if (Array.isArray(m.content)) {
+      return m.content.filter((p: { type: string }) => p.type === "text").map((
+        p: { text: string },
+      ) => p.text).join(" ");
+    }
+  }
+  return "";
+}
+
+// deno-lint-ignore no-explicit-any
+function resolveAnswer(script: AnswerScript, body: any) {
+  const thinking = body?.thinking?.type !== "disabled";
+  const userText = lastUserText(body);
+  let text = script.text ?? `Echo: ${userText}`;
+  let finish = script.finish ?? (script.toolCalls?.length ? "tool_calls" : "stop");
+  const stop = Array.isArray(body?.stop) ? body.stop[0] : undefined;
+  if (stop && text.includes(stop)) {
+    text = text.slice(0, text.indexOf(stop));
+    finish = "stop";
+  }
+  const reasoning = script.reasoning ??
+    (thinking ? `Thinking about: ${userText.slice(0, 40)}` : "");
+  const completion = Math.ceil((text.length + reasoning.length) / 4);
+  if (typeof body?.max_tokens === "number" && completion > body.max_tokens && !script.finish) {
+    text = text.slice(0, Math.max(0, body.max_tokens * 4 - reasoning.length));
+    finish = "length";
+  }
+  const prompt = Math.ceil(JSON.stringify(body?.messages ?? []).length / 4);
+  const usage = script.usage === null ? null : {
+    prompt_tokens: script.usage?.prompt_tokens ?? prompt,
+    completion_tokens: script.usage?.completion_tokens ?? completion,
+    total_tokens: (script.usage?.prompt_tokens ?? prompt) +
+      (script.usage?.completion_tokens ?? completion),
+    prompt_tokens_details: { cached_tokens: script.usage?.cached_tokens ?? 0 },
+  };
+  return { text, reasoning, finish, usage, toolCalls: script.toolCalls ?? [] };
+}
+
+function zaiId(): string {
+  const stamp = new Date().toISOString().replace(/\D/g, "").slice(0, 14);
+  return stamp + crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}
+
+function splitText(text: string, pieces?: number): string[] {
+  if (!text) return [];
+  if (pieces && pieces > 0) {
+    const size = Math.ceil(text.length / pieces);
+    const out: string[] = [];
+    for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+    return out;
+  }
+  return text.match(/\S*\s*/g)!.filter(Boolean);
+}
+
+// deno-lint-ignore no-explicit-any
+function completionBody(script: AnswerScript, body: any): unknown {
+  const answer = resolveAnswer(script, body);
+  const id = zaiId();
+  // deno-lint-ignore no-explicit-any
+  const message: any = {
+    role: "assistant",
+    content: answer.toolCalls.length ? "\n\n" + answer.text : answer.text,
+  };
+  if (answer.reasoning) message.reasoning_content = answer.reasoning;
+  if (answer.toolCalls.length) {
+    message.tool_calls = answer.toolCalls.map((call, index) => ({
+      function: { arguments: call.arguments, name: call.name },
+      id: `call_-${Math.floor(Math.random() * 1e18)}`,
+      index,
+      type: "function",
+    }));
+  }
+  return {
+    choices: [{ finish_reason: answer.finish, index: 0, message }],
+    created: Math.floor(Date.now() / 1000),
+    id,
+    model: body?.model,
+    request_id: id,
+    ...(answer.usage ? { usage: answer.usage } : {}),
+  };
+}
+
+// deno-lint-ignore no-explicit-any
+function streamLines(script: AnswerScript, body: any): string[] {
+  const answer = resolveAnswer(script, body);
+  const base = { id: zaiId(), created: Math.floor(Date.now() / 1000), model: body?.model };
+  // deno-lint-ignore no-explicit-any
+  const line = (delta: any, extra: Record<string, unknown> = {}) =>
+    JSON.stringify({ ...base, choices: [{ index: 0, ...extra, delta }] });
+  const lines: string[] = [];
+  if (answer.reasoning) {
+    lines.push(line({ role: "assistant", content: "\n" }));
+    for (const piece of splitText(answer.reasoning)) {
+      lines.push(line({ role: "assistant", reasoning_content: piece }));
+    }
+  }
+  for (const piece of splitText(answer.text, script.textChunks)) {
+    lines.push(line({ role: "assistant", content: piece }));
+  }
+  const finishExtra = { finish_reason: answer.finish };
+  if (answer.toolCalls.length) {
+    answer.toolCalls.forEach((call, index) => {
+      const id = `call_${crypto.randomUUID().replaceAll("-", "").slice(0, 24)}`;
+      if (body?.tool_stream) {
+        lines.push(
+          line({
+            tool_calls: [{
+              index,
+              id,
+              type: "function",
+              function: { name: call.name, arguments: "" },
+            }],
+          }),
+        );
+        const half = Math.ceil(call.arguments.length / 2);
+        for (const part of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+          if (part) lines.push(line({ tool_calls: [{ index, function: { arguments: part } }] }));
+        }
+      } else {
+        const tagged = script.repeatFinish !== false ? finishExtra : {};
+        lines.push(
+          line({
+            tool_calls: [{
+              id,
+              index,
+              type: "function",
+              function: { name: call.name, arguments: call.arguments },
+            }],
+          }, tagged),
+        );
+      }
+    });
+  } else if (script.repeatFinish) {
+    lines.push(line({ role: "assistant", content: "" }, finishExtra));
+  }
+  if (script.injectData) lines.push(script.injectData);
+  const final = JSON.parse(line({ role: "assistant", content: "" }, finishExtra));
+  if (answer.usage) final.usage = answer.usage;
+  lines.push(JSON.stringify(final));
+  lines.push("[DONE]");
+  return lines;
+}
+
+/** Starts a fake Z.ai on 127.0.0.1 with a random port. */
+export function startFakeUpstream(options: { delayMs?: number } = {}): FakeUpstream {
+  const queue: Script[] = [];
+  const requests: RecordedRequest[] = [];
+  const abortWaiters: (() => void)[] = [];
+  const state = { aborted: 0 };
+  const onAbort = () => {
+    state.aborted++;
+    abortWaiters.shift()?.();
+  };
+
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (request) => {
+    const path = new URL(request.url).pathname;
+    const text = await request.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    requests.push({ path, headers: request.headers, body });
+    const script: Script = queue.shift() ?? { kind: "answer" };
+    if (script.kind === "hang") {
+      return new Promise<Response>((resolve) => {
+        request.signal.addEventListener(
+          "abort",
+          () => resolve(new Response(null, { status: 499 })),
+        );
+      });
+    }
+    if (!path.endsWith("/chat/completions") || request.method !== "POST") {
+      return Response.json({ error: { code: "1222", message: "API does not exist" } }, {
+        status: 404,
+      });
+    }
+    if (request.headers.get("authorization") !== "Bearer test-upstream-key") {
+      return Response.json({
+        error: {
+          code: "1002",
+          message:
+            "Authorization Token is invalid, please ensure that the Authorization Token is correctly provided.",
+        },
+      }, { status: 401 });
+    }
+    const delay = (script.kind === "answer" ? script.delayMs : undefined) ?? options.delayMs ?? 0;
+    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (script.kind === "error") {
+      return new Response(JSON.stringify(script.body), {
+        status: script.status,
+        headers: { "content-type": "application/json", ...script.headers },
+      });
+    }
+    // deno-lint-ignore no-explicit-any
+    if (!(body as any)?.stream) {
+      return Response.json(completionBody(script, body));
+    }
+    const lines = streamLines(script, body);
+    let sent = 0;
+    let finished = false;
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (script.chunkDelayMs) await new Promise((r) => setTimeout(r, script.chunkDelayMs));
+        if (script.resetAfterChunks !== undefined && sent >= script.resetAfterChunks) {
+          finished = true;
+          controller.error(new Error("connection reset by fake upstream"));
+          return;
+        }
+        const next = lines[sent++];
+        if (next === undefined) {
+          finished = true;
+          controller.close();
+          return;
+        }
+        controller.enqueue(encoder.encode(`data: ${next}\n\n`));
+      },
+      cancel() {
+        if (!finished) onAbort();
+      },
+    });
+    return new Response(stream, { headers: { "content-type": "text/event-stream;charset=UTF-8" } });
+  });
+
+  const url = `http://127.0.0.1:${server.addr.port}/api/paas/v4`;
+  const close = async () => {
+    await server.shutdown();
+  };
+  return {
+    url,
+    requests,
+    get aborted() {
+      return state.aborted;
+    },
+    enqueue: (script) => queue.push(script),
+    nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** The upstream key the fake accepts. */
+export const FAKE_UPSTREAM_KEY = "test-upstream-key";

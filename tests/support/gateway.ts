@@ -1,0 +1,65 @@
+/** Starts the real gateway on 127.0.0.1 beside a fake Z.ai, for integration tests. */
+
+import { createHandler, type Deps } from "../../lib/app.ts";
+import { createGovernance } from "../../lib/access.ts";
+import { loadConfig } from "../../lib/config.ts";
+import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "../fake_upstream.ts";
+
+/** The client key every test gateway accepts (as DEFAULT_KEY). */
+export const TEST_KEY = "sk-test-default-key-0123456789";
+
+/** A running gateway with its fake upstream. */
+export interface TestGateway extends AsyncDisposable {
+  /** Base URL, e.g. http://127.0.0.1:1234 */
+  url: string;
+  upstream: FakeUpstream;
+  kv: Deno.Kv;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** Options of {@link startGateway}. */
+export interface GatewayOptions {
+  env?: Record<string, string>;
+  keepaliveMs?: number;
+  now?: () => number;
+  fetch?: typeof fetch;
+}
+
+/** Starts the gateway (DEFAULT_KEY = {@link TEST_KEY}) on port 0 with a fresh in-memory KV. */
+export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
+  const upstream = startFakeUpstream();
+  const config = loadConfig({
+    DEFAULT_KEY: TEST_KEY,
+    UPSTREAM_URL: upstream.url,
+    UPSTREAM_API_KEY: FAKE_UPSTREAM_KEY,
+    RATE_LIMIT_RPM: "100000",
+    ...options.env,
+  });
+  const kv = await Deno.openKv(":memory:");
+  const logs: string[] = [];
+  const now = options.now ?? Date.now;
+  const deps: Deps = {
+    config,
+    kv,
+    now,
+    governance: createGovernance({ config, kv, now }),
+    log: (line) => logs.push(line),
+  };
+  if (options.keepaliveMs) deps.keepaliveMs = options.keepaliveMs;
+  if (options.fetch) deps.fetch = options.fetch;
+  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, createHandler(deps));
+  const close = async () => {
+    await server.shutdown();
+    await upstream.close();
+    kv.close();
+  };
+  return {
+    url: `http://127.0.0.1:${server.addr.port}`,
+    upstream,
+    kv,
+    logs,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
