@@ -1,7 +1,7 @@
 /** createHandler(deps): the route table; auth and limits wrap the client routes. */
 
 import type { Config } from "./config.ts";
-import { ApiError, type Dialect, errorResponse } from "./errors.ts";
+import { ApiError, type Dialect, errorResponse, toApiError } from "./errors.ts";
 import { type Admission, clientKey, type Governance } from "./governance.ts";
 import { logRequest, type LogSink } from "./log.ts";
 import { modelsResponse } from "./models_route.ts";
@@ -29,12 +29,23 @@ export interface Deps {
 /** Deps with every optional filled in. */
 export type AppDeps = Required<Deps>;
 
+/** What a request's log line reports; routes fill it in. */
+export interface RequestTrace {
+  model?: string;
+  upstreamRequestId?: string;
+  user?: string;
+  /** Set by streaming routes: resolves when the stream has ended. */
+  streamEnd?: Promise<void>;
+  /** Why a stream ended early, if it did. */
+  streamError?: string;
+}
+
 /** What a client route handler receives besides the request. */
 export interface RouteContext {
   deps: AppDeps;
   admission: Admission;
   /** Filled in by the route for the log line. */
-  trace: { model?: string; upstreamRequestId?: string; user?: string };
+  trace: RequestTrace;
 }
 
 /** A client route: runs after auth and limits pass. */
@@ -90,7 +101,7 @@ async function dispatch(
   request: Request,
   deps: AppDeps,
   path: string,
-  trace: RouteContext["trace"],
+  trace: RequestTrace,
 ) {
   if (path.startsWith("/admin/") || path === "/admin") return handleAdmin(request, deps);
   const entry = ROUTES[path];
@@ -139,25 +150,29 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
   return async (request) => {
     const started = performance.now();
     const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
-    const trace: RouteContext["trace"] = {};
+    const trace: RequestTrace = {};
     let response: Response;
     let failure: string | undefined;
     try {
       response = await dispatch(request, full, path, trace);
     } catch (error) {
-      if (!(error instanceof ApiError)) failure = String(error);
-      response = errorResponse(error, dialectOf(request, path));
+      const apiError = toApiError(error);
+      failure = apiError.status === 500 ? String(error) : apiError.message;
+      response = errorResponse(apiError, dialectOf(request, path));
     }
-    logRequest(full.log, {
-      method: request.method,
-      path,
-      status: response.status,
-      durationMs: Math.round((performance.now() - started) * 100) / 100,
-      model: trace.model,
-      user: trace.user,
-      upstreamRequestId: trace.upstreamRequestId,
-      error: failure,
-    });
+    const log = () =>
+      logRequest(full.log, {
+        method: request.method,
+        path,
+        status: response.status,
+        durationMs: Math.round((performance.now() - started) * 100) / 100,
+        model: trace.model,
+        user: trace.user,
+        upstreamRequestId: trace.upstreamRequestId,
+        error: failure ?? trace.streamError,
+      });
+    if (trace.streamEnd) trace.streamEnd.then(log);
+    else log();
     return response;
   };
 }

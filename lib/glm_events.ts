@@ -59,6 +59,8 @@ export class GlmChunkDecoder {
   #finish?: FinishReason;
   #usage?: GlmEvent;
   #done = false;
+  /** Z.ai's id of the response (from the first chunk that carries one). */
+  id?: string;
 
   /** Events for one SSE message from upstream. */
   push(message: SseMessage): GlmEvent[] {
@@ -85,6 +87,7 @@ export class GlmChunkDecoder {
 
   /** Events for one parsed GLM chunk (or a whole response shaped as one). */
   pushChunk(chunk: Json): GlmEvent[] {
+    if (this.id === undefined && typeof chunk?.id === "string") this.id = chunk.id;
     const events: GlmEvent[] = [];
     const choice = chunk?.choices?.[0];
     const delta = choice?.delta ?? {};
@@ -175,11 +178,17 @@ export function completionEvents(body: Json): GlmEvent[] {
 export async function* glmEvents(
   messages: ReadableStream<SseMessage>,
   onFailure: (error: unknown) => ApiError,
+  onId?: (id: string) => void,
 ): AsyncGenerator<GlmEvent> {
   const decoder = new GlmChunkDecoder();
   try {
     for await (const message of messages) {
-      yield* decoder.push(message);
+      const events = decoder.push(message);
+      if (onId && decoder.id !== undefined) {
+        onId(decoder.id);
+        onId = undefined;
+      }
+      yield* events;
     }
   } catch (error) {
     if (decoder.finished) {
