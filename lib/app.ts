@@ -3,7 +3,7 @@
 import type { Config } from "./config.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./errors.ts";
 import { type Admission, clientKey, type Governance } from "./governance.ts";
-import { logRequest, type LogSink } from "./log.ts";
+import { logDebug, logRequest, type LogSink } from "./log.ts";
 import { modelsResponse } from "./models_route.ts";
 import { handleChatCompletions } from "./openai.ts";
 import { handleComplete, handleCountTokens, handleMessages } from "./anthropic_routes.ts";
@@ -151,6 +151,13 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     const started = performance.now();
     const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
     const trace: RequestTrace = {};
+    if (full.config.debugMode) {
+      logDebug(full.log, "client request", {
+        method: request.method,
+        url: request.url,
+        headers: Object.fromEntries(request.headers),
+      });
+    }
     let response: Response;
     let failure: string | undefined;
     try {

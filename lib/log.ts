@@ -15,7 +15,7 @@ export interface RequestLog {
 const SECRET_PATTERNS: RegExp[] = [
   /sk-[A-Za-z0-9._-]{4,}/g,
   /(Bearer\s+)[^\s"',]+/gi,
-  /("?(?:x-api-key|authorization|api[_-]?key|key|token|password|secret)"?\s*[:=]\s*"?)([^"\s,}]+)/gi,
+  /("?(?:x-api-key|authorization|cookie|api[_-]?key|key|token|password|secret)"?\s*[:=]\s*"?)([^"\s,}]+)/gi,
 ];
 
 /** Replaces anything that looks like a key or token with `[redacted]`. */
