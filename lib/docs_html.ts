@@ -1,4 +1,4 @@
-/** HTML building blocks for the docs page: an escaping template tag and a few repeated fragments. */
+/** HTML building blocks for the docs page: an escaping template tag and repeated fragments. */
 
 /** Markup that is already safe; {@link markup} inserts it as is. */
 export class SafeHtml {
@@ -51,24 +51,36 @@ export function codeBlock(title: string, code: string, language = "shell"): Safe
 </figure>`;
 }
 
-/** A table inside its own horizontal scroll container, so the page itself never scrolls sideways. */
-export function table(options: {
+/** What {@link table} renders. */
+export interface TableOptions {
   caption: string;
   head: readonly string[];
   rows: readonly (readonly (string | SafeHtml)[])[];
-}): SafeHtml {
+  /**
+   * On narrow screens, show each row as a card with labelled cells instead of columns. Explicit
+   * ARIA roles keep the table semantics that `display: block` would otherwise drop.
+   */
+  stack?: boolean;
+}
+
+/** A table in its own horizontal scroll container, so the page never scrolls sideways. */
+export function table(options: TableOptions): SafeHtml {
+  const role = (name: string) => options.stack ? markup` role="${name}"` : "";
   const rows = options.rows.map((row) =>
-    markup`<tr>${
+    markup`<tr${role("row")}>${
       row.map((cell, i) =>
-        i === 0 ? markup`<th scope="row">${cell}</th>` : markup`<td>${cell}</td>`
+        i === 0
+          ? markup`<th scope="row"${role("rowheader")}>${cell}</th>`
+          : markup`<td${role("cell")} data-label="${options.head[i]}">${cell}</td>`
       )
     }</tr>\n`
   );
+  const head = options.head.map((h) => markup`<th scope="col"${role("columnheader")}>${h}</th>`);
   return markup`<div class="table-scroll" role="region" tabindex="0" aria-label="${options.caption}">
-<table>
+<table${options.stack ? markup` class="stack" role="table"` : ""}>
 <caption>${options.caption}</caption>
-<thead><tr>${options.head.map((h) => markup`<th scope="col">${h}</th>`)}</tr></thead>
-<tbody>
+<thead${role("rowgroup")}><tr${role("row")}>${head}</tr></thead>
+<tbody${role("rowgroup")}>
 ${rows}</tbody>
 </table>
 </div>`;

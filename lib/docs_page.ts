@@ -1,4 +1,4 @@
-/** The HTML docs page at `/` and `/docs`: one self-contained response, generated from Config and the model table. */
+/** The docs page at `/` and `/docs`: one self-contained response from Config and MODELS. */
 
 import type { Config } from "./config.ts";
 import { docsPageHtml } from "./docs_content.ts";
@@ -35,7 +35,7 @@ function makeNonce(): string {
   return btoa(String.fromCharCode(...bytes));
 }
 
-/** The page's Content-Security-Policy: its own inline style and script (by nonce), nothing external. */
+/** The page's Content-Security-Policy: its own inline style and script (by nonce), nothing else. */
 export function contentSecurityPolicy(nonce: string): string {
   return [
     "default-src 'none'",

@@ -1,8 +1,11 @@
 /** The docs page's reference tables: models, limits, errors and routes, from MODELS and Config. */
 
 import type { Config } from "./config.ts";
-import { code, formatNumber, markup, type SafeHtml, table } from "./docs_html.ts";
+import { code, codeBlock, formatNumber, markup, type SafeHtml, table } from "./docs_html.ts";
+import { ApiError, type Dialect, errorBody } from "./errors.ts";
 import { MODELS, UNKNOWN_MODEL_WEIGHT } from "./models.ts";
+
+type Cell = string | SafeHtml;
 
 /** How the page writes a budget weight (`0.1×`, `3×`). */
 export function formatWeight(weight: number): string {
@@ -56,7 +59,7 @@ export function limitsSection(config: Readonly<Config>): SafeHtml {
   const budget = config.dailyTokenBudget === 0
     ? markup`<strong>Unlimited</strong>`
     : limitValue(config.dailyTokenBudget, "weighted tokens per user per UTC day");
-  const rows: (string | SafeHtml)[][] = [
+  const rows: Cell[][] = [
     [
       "Requests per minute",
       limitValue(config.rateLimitRpm, "per key"),
@@ -111,47 +114,80 @@ ${
       caption: "Limits on this server",
       head: ["Limit", "Value", "Setting", "Beyond it"],
       rows,
+      stack: true,
     })
   }
 </section>`;
 }
 
-const ERRORS: readonly (readonly [number, string, string])[] = [
+const ERRORS: readonly (readonly [number, Cell, Cell])[] = [
   [
     400,
     "Malformed JSON, a missing or mistyped field (the message names it), or Z.ai rejected the request as invalid.",
     "Fix the field the message names, then retry.",
   ],
-  [401, "Missing or unknown key.", "Send your key as Authorization: Bearer or x-api-key."],
+  [
+    401,
+    "Missing or unknown key.",
+    markup`Send your key as ${code("Authorization: Bearer")} or ${code("x-api-key")}.`,
+  ],
   [403, "Key disabled or expired, or user disabled.", "Ask the operator for a new key."],
-  [404, "Unknown path.", "Check the base URL: OpenAI clients need /v1, Anthropic clients not."],
-  [405, "Wrong method on a known path.", "Use the method in the Allow header (see Routes)."],
+  [
+    404,
+    "Unknown path.",
+    markup`Check the base URL: OpenAI clients need ${code("/v1")}, Anthropic clients not.`,
+  ],
+  [
+    405,
+    "Wrong method on a known path.",
+    markup`Use the method in the ${code("Allow")} header (see Routes).`,
+  ],
   [413, "Request body over the size limit.", "Send fewer or smaller images, or less context."],
   [
     429,
     "Rate limit, daily budget, or Z.ai's own rate or quota limit.",
-    "Wait the Retry-After seconds; the budget resets at 00:00 UTC.",
+    markup`Wait ${code("Retry-After")} seconds; the budget resets at 00:00 UTC.`,
   ],
   [
     502,
     "Z.ai unreachable, failing, or refusing the operator's key (never your key's fault).",
     "Retry later; tell the operator if it persists.",
   ],
-  [503, "Z.ai is not configured on this server.", "The operator must set UPSTREAM_API_KEY."],
+  [
+    503,
+    "Z.ai is not configured on this server.",
+    markup`The operator must set ${code("UPSTREAM_API_KEY")}.`,
+  ],
   [504, "Z.ai did not answer in time.", "Retry, stream, or send a shorter request."],
 ];
 
-/** The errors section: status, meaning and what to do, per the contract. */
+const SAMPLE_ERROR = new ApiError(
+  401,
+  "authentication",
+  "Missing API key: send it as x-api-key or Authorization: Bearer",
+);
+
+/** The errors section: status, meaning and what to do, per the contract; bodies from errors.ts. */
 export function errorsSection(): SafeHtml {
   const rows = ERRORS.map(([status, meaning, action]) => [String(status), meaning, action]);
+  const body = (dialect: Dialect) => JSON.stringify(errorBody(SAMPLE_ERROR, dialect), null, 2);
   return markup`<section id="errors" aria-labelledby="errors-h">
 <h2 id="errors-h">Errors</h2>
-<p>Errors are always JSON, in the dialect of the route: OpenAI routes send
-${code('{"error":{"message","type","code"}}')}, Anthropic routes send
-${code('{"type":"error","error":{"type","message"}}')}. The message says what was wrong and what
-to do. Once a stream has started, an error arrives inside it (OpenAI: a ${code("data:")} line with
-an ${code("error")} object; Anthropic: ${code("event: error")}) and the stream then ends.</p>
-${table({ caption: "HTTP status codes", head: ["Status", "Meaning", "What to do"], rows })}
+<p>Errors are always JSON, in the dialect of the route, and the message says what was wrong and
+what to do. Once a stream has started, an error arrives inside it (OpenAI: a ${code("data:")} line
+with an ${code("error")} object; Anthropic: ${code("event: error")}) and the stream then ends.</p>
+<div class="pair">
+${codeBlock("OpenAI routes: a 401, for example", body("openai"), "json")}
+${codeBlock("Anthropic routes: the same 401", body("anthropic"), "json")}
+</div>
+${
+    table({
+      caption: "HTTP status codes",
+      head: ["Status", "Meaning", "What to do"],
+      rows,
+      stack: true,
+    })
+  }
 </section>`;
 }
 
@@ -195,9 +231,10 @@ export function routesSection(config: Readonly<Config>): SafeHtml {
 <h2 id="routes-h">Routes</h2>
 ${
     table({
-      caption: "Routes",
+      caption: "Public and client routes",
       head: ["Route", "Auth", "What"],
       rows: ROUTES.map(([route, auth, what]) => [code(route), auth, what]),
+      stack: true,
     })
   }
 <h3>Admin API</h3>
@@ -209,6 +246,7 @@ ${
       caption: "Admin routes",
       head: ["Route", "What"],
       rows: ADMIN_ROUTES.map(([route, what]) => [code(route), what]),
+      stack: true,
     })
   }
 </section>`;

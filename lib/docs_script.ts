@@ -1,6 +1,6 @@
 /** The docs page's small script: copy buttons and the key check (progressive enhancements). */
 
-/** The inline script of the docs page (allowed by the page's CSP nonce); DOM text only, never HTML. */
+/** The page's inline script (allowed by the CSP nonce); it writes DOM text only, never HTML. */
 export const PAGE_SCRIPT = String.raw`
 (() => {
   "use strict";
@@ -84,13 +84,17 @@ export const PAGE_SCRIPT = String.raw`
   function relative(date) {
     const hours = (date.getTime() - Date.now()) / 3600000;
     const format = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
-    return Math.abs(hours) < 48 ? format.format(Math.round(hours), "hour") : format.format(Math.round(hours / 24), "day");
+    return Math.abs(hours) < 48
+      ? format.format(Math.round(hours), "hour")
+      : format.format(Math.round(hours / 24), "day");
   }
 
   function describe(name, value) {
     if (value === null || value === undefined || value === "") return "—";
     if (Array.isArray(value)) {
-      return value.length === 0 ? "—" : value.map((item) => typeof item === "object" ? JSON.stringify(item) : String(item)).join(", ");
+      if (value.length === 0) return "—";
+      return value.map((item) => typeof item === "object" ? JSON.stringify(item) : String(item))
+        .join(", ");
     }
     if (typeof value === "boolean") return value ? "yes" : "no";
     if (typeof value === "number" && /_at$/.test(name) && value > 1e9) {
@@ -134,7 +138,8 @@ export const PAGE_SCRIPT = String.raw`
     const message = typeof error === "string" ? error
       : error && typeof error.message === "string" ? error.message
       : body && typeof body.message === "string" ? body.message : "";
-    return (message || response.statusText || "The request failed") + " (HTTP " + response.status + ")";
+    const text = message || response.statusText || "The request failed";
+    return text + " (HTTP " + response.status + ")";
   }
 
   form.hidden = false;
@@ -165,7 +170,8 @@ export const PAGE_SCRIPT = String.raw`
       showStatus("This key works.", "good");
       if (body && typeof body === "object") renderFields(fields, body);
     } catch (error) {
-      showStatus("Cannot reach the server: " + (error && error.message ? error.message : error), "error");
+      const reason = error && error.message ? error.message : String(error);
+      showStatus("Cannot reach the server: " + reason, "error");
     } finally {
       button.disabled = false;
     }

@@ -77,12 +77,17 @@ main:focus { outline: none; }
   font-weight: 700; font-size: 1.15rem; text-decoration: none;
 }
 .logo rect { fill: #3451d1; }
-.logo path { fill: none; stroke: #fff; stroke-width: 3; stroke-linecap: round; stroke-linejoin: round; }
+.logo path {
+  fill: none; stroke: #fff; stroke-width: 3; stroke-linecap: round; stroke-linejoin: round;
+}
 .version {
   font: 600 .75rem/1 var(--mono); color: var(--muted); border: 1px solid var(--border);
   border-radius: 99px; padding: .3rem .55rem;
 }
-.layout { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.25rem; padding-top: 1.25rem; padding-bottom: 3rem; }
+.layout {
+  display: grid; grid-template-columns: minmax(0, 1fr); gap: 1.25rem; padding-top: 1.25rem;
+  padding-bottom: 3rem;
+}
 main { min-width: 0; }
 .toc-title {
   margin: 0 0 .5rem; font-size: .75rem; font-weight: 700; letter-spacing: .08em;
@@ -126,14 +131,29 @@ code {
   letter-spacing: .08em; text-transform: uppercase;
 }
 .lead { font-size: 1.15rem; color: var(--muted); }
-.bases { display: grid; grid-template-columns: minmax(0, 1fr); gap: .75rem; margin: 1.5rem 0 1.25rem; }
+.bases {
+  display: grid; grid-template-columns: minmax(0, 1fr); gap: .75rem; margin: 1.5rem 0 1.25rem;
+}
 @media (min-width: 48rem) { .bases { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
-.base { min-width: 0; padding: .75rem 1rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); }
-.base dt { color: var(--muted); font-size: .75rem; font-weight: 700; letter-spacing: .06em; text-transform: uppercase; }
-.base dd { display: flex; align-items: center; justify-content: space-between; gap: .75rem; margin: .3rem 0 0; }
+.base {
+  min-width: 0; padding: .75rem 1rem; background: var(--surface); border: 1px solid var(--border);
+  border-radius: var(--radius);
+}
+.base dt {
+  color: var(--muted); font-size: .75rem; font-weight: 700; letter-spacing: .06em;
+  text-transform: uppercase;
+}
+.base dd {
+  display: flex; align-items: center; justify-content: space-between; gap: .75rem;
+  margin: .3rem 0 0;
+}
 .base code { padding: 0; background: none; font-size: 1rem; font-weight: 600; }
-.facts { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0 0 1rem; padding: 0; list-style: none; }
-.facts li { padding: .3rem .8rem; background: var(--accent-soft); border-radius: 99px; font-size: .9rem; }
+.facts {
+  display: flex; flex-wrap: wrap; gap: .5rem; margin: 0 0 1rem; padding: 0; list-style: none;
+}
+.facts li {
+  padding: .3rem .8rem; background: var(--accent-soft); border-radius: 99px; font-size: .9rem;
+}
 .fine { margin: 0; color: var(--muted); font-size: .9rem; }
 .ok { color: var(--ok); font-weight: 600; }
 .warn { color: var(--bad); font-weight: 600; }
@@ -143,36 +163,73 @@ code {
 }
 .banner p { margin: 0; max-width: none; }
 .banner code { background: transparent; border: 1px solid var(--warn-border); }
-.code { min-width: 0; margin: 1rem 0; overflow: hidden; background: var(--code-bg); border: 1px solid var(--border); border-radius: var(--radius); }
+.code {
+  min-width: 0; margin: 1rem 0; overflow: hidden; background: var(--code-bg);
+  border: 1px solid var(--border); border-radius: var(--radius);
+}
 .code-head {
   display: flex; align-items: center; justify-content: space-between; gap: .5rem;
   min-height: 2.5rem; padding: .35rem .5rem .35rem 1rem; background: var(--code-head);
   color: var(--code-muted); font-size: .8rem; font-weight: 600;
 }
-.code pre { margin: 0; padding: 1rem; overflow-x: auto; color: var(--code-text); font: .85rem/1.6 var(--mono); tab-size: 2; }
-.code pre code { padding: 0; background: none; color: inherit; font-size: inherit; overflow-wrap: normal; }
+.code pre {
+  margin: 0; padding: 1rem; overflow-x: auto; color: var(--code-text);
+  font: .85rem/1.6 var(--mono); tab-size: 2;
+}
+.code pre code {
+  padding: 0; background: none; color: inherit; font-size: inherit; overflow-wrap: normal;
+}
 button { font: inherit; cursor: pointer; }
 .copy {
   flex: none; padding: .25rem .7rem; border-radius: 6px; font-size: .75rem; font-weight: 600;
-  color: var(--code-text); background: rgba(255, 255, 255, .07); border: 1px solid rgba(255, 255, 255, .22);
+  color: var(--code-text); background: rgba(255, 255, 255, .07);
+  border: 1px solid rgba(255, 255, 255, .22);
 }
 .copy:hover { background: rgba(255, 255, 255, .16); }
-.base .copy { color: var(--text); background: var(--surface-2); border-color: var(--border-strong); }
-.table-scroll { margin: 1rem 0; overflow-x: auto; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); }
+.base .copy {
+  color: var(--text); background: var(--surface-2); border-color: var(--border-strong);
+}
+.table-scroll {
+  margin: 1rem 0; overflow-x: auto; background: var(--surface); border: 1px solid var(--border);
+  border-radius: var(--radius);
+}
 table { width: 100%; border-collapse: collapse; font-size: .92rem; }
 caption {
-  padding: .75rem 1rem; color: var(--muted); font-size: .75rem; font-weight: 700;
-  letter-spacing: .06em; text-align: left; text-transform: uppercase;
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap;
 }
-th, td { padding: .55rem 1rem; text-align: left; vertical-align: top; border-top: 1px solid var(--border); }
-thead th { color: var(--muted); background: var(--surface-2); font-size: .8rem; white-space: nowrap; }
+.pair { display: grid; grid-template-columns: minmax(0, 1fr); gap: 0 1rem; }
+@media (min-width: 64rem) { .pair { grid-template-columns: repeat(2, minmax(0, 1fr)); } }
+th, td {
+  padding: .55rem 1rem; text-align: left; vertical-align: top; border-top: 1px solid var(--border);
+}
+thead th {
+  color: var(--muted); background: var(--surface-2); font-size: .8rem; white-space: nowrap;
+}
 tbody th { font-weight: 600; white-space: nowrap; }
 tbody tr:hover { background: var(--surface-2); }
 td code, th code { white-space: nowrap; overflow-wrap: normal; }
+@media (max-width: 40rem) {
+  .stack thead {
+    position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  }
+  .stack, .stack tbody, .stack tr, .stack th, .stack td { display: block; }
+  .stack tr { padding: .75rem 1rem; border-top: 1px solid var(--border); }
+  .stack tbody tr:first-child { border-top: 0; }
+  .stack tbody th, .stack td { padding: .1rem 0; border: 0; white-space: normal; }
+  .stack tbody th { margin-bottom: .25rem; font-size: 1rem; }
+  .stack td::before {
+    content: attr(data-label); display: block; margin-top: .35rem; color: var(--muted);
+    font-size: .7rem; font-weight: 700; letter-spacing: .06em; text-transform: uppercase;
+  }
+}
 .yes { color: var(--ok); font-weight: 600; }
 .no { color: var(--muted); }
 .aliases { padding-left: 1.25rem; }
-.key-form { margin: 1rem 0; padding: 1rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); }
+.key-form {
+  margin: 1rem 0; padding: 1rem; background: var(--surface); border: 1px solid var(--border);
+  border-radius: var(--radius);
+}
 .key-form label { display: block; margin-bottom: .4rem; font-weight: 600; }
 .key-row { display: flex; flex-wrap: wrap; gap: .5rem; }
 .key-row input {
@@ -185,16 +242,41 @@ td code, th code { white-space: nowrap; overflow-wrap: normal; }
 }
 .key-row button:disabled { opacity: .6; cursor: progress; }
 .key-status:empty, .key-fields:empty { display: none; }
-.key-status { padding: .6rem .9rem; border-radius: 8px; background: var(--surface-2); font-weight: 600; }
+.key-status {
+  max-width: none; padding: .6rem .9rem; border-radius: 8px; background: var(--surface-2);
+  font-weight: 600;
+}
 .key-status.good { color: var(--ok); }
 .key-status.error { color: var(--bad); }
-.key-fields { margin: 0 0 1rem; padding: .25rem 1rem; background: var(--surface); border: 1px solid var(--border); border-radius: var(--radius); }
+.key-fields {
+  margin: 0 0 1rem; padding: .25rem 1rem; background: var(--surface);
+  border: 1px solid var(--border); border-radius: var(--radius);
+}
 .key-fields .key-fields { margin: 0; padding: 0; border: 0; background: none; }
-.key-fields .key-fields + .key-fields { margin-top: .35rem; padding-top: .35rem; border-top: 1px dashed var(--border); }
-.key-fields div { display: flex; flex-wrap: wrap; gap: 0 1rem; padding: .4rem 0; border-top: 1px solid var(--border); }
+.key-fields .key-fields + .key-fields {
+  margin-top: .35rem; padding-top: .35rem; border-top: 1px dashed var(--border);
+}
+.key-fields div {
+  display: flex; flex-wrap: wrap; gap: 0 1rem; padding: .4rem 0;
+  border-top: 1px solid var(--border);
+}
 .key-fields div:first-child { border-top: 0; }
-.key-fields dt { flex: 0 0 11rem; color: var(--muted); }
-.key-fields dd { flex: 1 1 12rem; min-width: 0; margin: 0; overflow-wrap: anywhere; font-family: var(--mono); font-size: .9rem; }
+.key-fields dt { flex: 0 0 9rem; color: var(--muted); font-family: var(--sans); font-size: 1rem; }
+.key-fields dd {
+  flex: 1 1 8rem; min-width: 0; margin: 0; overflow-wrap: anywhere; font-family: var(--mono);
+  font-size: .9rem;
+}
+.key-fields dd:has(> dl) {
+  flex-basis: 100%; padding-left: .75rem; border-left: 2px solid var(--border);
+}
+@media (min-width: 40rem) {
+  .key-fields dt { flex-basis: 11rem; }
+  .key-fields dd:has(> dl) { flex-basis: 12rem; padding-left: 0; border-left: 0; }
+}
+.key-fields .key-fields dt { font-size: .9rem; }
 .note { color: var(--muted); }
-.site-footer { padding: 1.5rem 0 2rem; color: var(--muted); border-top: 1px solid var(--border); font-size: .9rem; }
+.site-footer {
+  padding: 1.5rem 0 2rem; color: var(--muted); border-top: 1px solid var(--border);
+  font-size: .9rem;
+}
 `;
