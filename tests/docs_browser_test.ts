@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createGovernance } from "../lib/access.ts";
 import { createHandler } from "../lib/app.ts";
 import { loadConfig } from "../lib/config.ts";
-import axe from "npm:axe-core@4.11.0";
+import axe from "axe-core";
 import { CHROMIUM_PATH, hasChromium, launchChromium, type Page } from "./support/cdp.ts";
 
 const KEY = "sk-docs-browser-test-key-0123456789abcdef";
