@@ -1,24 +1,12 @@
 /** Reads config, opens KV, serves the gateway. Nothing else lives here. */
 
-import { BUILTIN_DEFAULT_KEY, ConfigError, loadConfig, parseDotEnv } from "./lib/config.ts";
+import { BUILTIN_DEFAULT_KEY, ConfigError, loadConfig, readEnvironment } from "./lib/config.ts";
 import { createHandler } from "./lib/app.ts";
 import { createGovernance } from "./lib/access.ts";
 
-function readDotEnv(): Record<string, string> {
-  try {
-    return parseDotEnv(Deno.readTextFileSync(".env"));
-  } catch {
-    return {};
-  }
-}
-
-function environment(): Record<string, string | undefined> {
-  return { ...readDotEnv(), ...Deno.env.toObject() };
-}
-
 let config;
 try {
-  config = loadConfig(environment());
+  config = loadConfig(readEnvironment());
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;
   console.error(`ZtoApi cannot start: ${error.message}`);
@@ -35,10 +23,23 @@ if (config.upstreamApiKeys.length === 0) {
 
 const kv = await Deno.openKv(config.kvPath || undefined);
 const now = Date.now;
-const handler = createHandler({
-  config,
-  kv,
-  now,
-  governance: createGovernance({ config, kv, now }),
-});
-Deno.serve({ port: config.port, hostname: config.host }, handler);
+const governance = createGovernance({ config, kv, now, log: console.error });
+const server = Deno.serve(
+  { port: config.port, hostname: config.host },
+  createHandler({ config, kv, now, governance }),
+);
+
+/** On SIGINT/SIGTERM: finish in-flight requests and write their usage before exiting. */
+async function shutdown(): Promise<void> {
+  await server.shutdown();
+  await governance.settled();
+  kv.close();
+  Deno.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  try {
+    Deno.addSignalListener(signal, shutdown);
+  } catch {
+    // Signals are not available everywhere (e.g. Deno Deploy); the platform stops us there.
+  }
+}

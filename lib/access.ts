@@ -52,10 +52,19 @@ export function createGovernance(deps: GovernanceDeps): Governance {
     ...deps,
     defaultKeyHash: deps.config.defaultKey ? sha256(deps.config.defaultKey) : null,
   };
+  const inFlight = new Set<Promise<void>>();
   return {
     admit: (apiKey) => admit(context, apiKey),
-    record: (caller, model, usage) => record(context, caller, model, usage),
+    record(caller, model, usage) {
+      const recording = record(context, caller, model, usage);
+      inFlight.add(recording);
+      recording.finally(() => inFlight.delete(recording));
+      return recording;
+    },
     describe: (caller) => describe(context, caller),
+    settled: async () => {
+      while (inFlight.size) await Promise.all(inFlight);
+    },
   };
 }
 
@@ -105,6 +114,16 @@ function checkUser(name: string, user: UserRecord | null): void {
   }
 }
 
+/** In one read: the caller's key record, user record, rate window and weighted usage today. */
+function readCallerState(kv: Deno.Kv, caller: Caller, now: number) {
+  return kv.getMany<[KeyRecord, UserRecord, number, Deno.KvU64]>([
+    keyById(caller.keyId),
+    userKey(caller.user),
+    rateKey(caller.keyId, windowStart(now)),
+    usageTotalKey(utcDay(now), caller.user),
+  ]);
+}
+
 async function admit(context: Context, apiKey: string | undefined): Promise<Admission> {
   if (!apiKey) {
     throw new ApiError(
@@ -117,14 +136,7 @@ async function admit(context: Context, apiKey: string | undefined): Promise<Admi
     const { kv, config } = context;
     const now = context.now();
     const caller = await identify(context, apiKey);
-    const [key, user, rate, used] = await kv.getMany<
-      [KeyRecord, UserRecord, number, Deno.KvU64]
-    >([
-      keyById(caller.keyId),
-      userKey(caller.user),
-      rateKey(caller.keyId, windowStart(now)),
-      usageTotalKey(utcDay(now), caller.user),
-    ]);
+    const [key, user, rate, used] = await readCallerState(kv, caller, now);
     if (caller.keyId !== DEFAULT_KEY_ID) checkKey(key.value, now);
     checkUser(caller.user, user.value);
     const limits = effectiveLimits(config, user.value);
@@ -188,14 +200,7 @@ async function describe(context: Context, caller: Caller): Promise<Record<string
     const { kv, config } = context;
     const now = context.now();
     const day = utcDay(now);
-    const [key, user, rate, used] = await kv.getMany<
-      [KeyRecord, UserRecord, number, Deno.KvU64]
-    >([
-      keyById(caller.keyId),
-      userKey(caller.user),
-      rateKey(caller.keyId, windowStart(now)),
-      usageTotalKey(day, caller.user),
-    ]);
+    const [key, user, rate, used] = await readCallerState(kv, caller, now);
     const rows = await listUsage(kv, { user: caller.user, days: 1, now });
     const limits = effectiveLimits(config, user.value);
     const rateNow = rateState(limits.rateLimitRpm, rate.value ?? 0, now);

@@ -142,3 +142,14 @@ export function parseDotEnv(text: string): Record<string, string> {
   }
   return vars;
 }
+
+/** The server's variables: `.env` in the working directory, overridden by the real environment. */
+export function readEnvironment(): Record<string, string | undefined> {
+  let dotEnv: Record<string, string> = {};
+  try {
+    dotEnv = parseDotEnv(Deno.readTextFileSync(".env"));
+  } catch {
+    // No .env: the environment alone.
+  }
+  return { ...dotEnv, ...Deno.env.toObject() };
+}

@@ -10,6 +10,7 @@ export type ErrorKind =
   | "permission"
   | "not_found"
   | "method_not_allowed"
+  | "conflict"
   | "request_too_large"
   | "rate_limit"
   | "quota"
@@ -62,6 +63,7 @@ const OPENAI_TYPES: Record<ErrorKind, string> = {
   permission: "permission_error",
   not_found: "not_found_error",
   method_not_allowed: "invalid_request_error",
+  conflict: "invalid_request_error",
   request_too_large: "invalid_request_error",
   rate_limit: "rate_limit_error",
   quota: "insufficient_quota",
@@ -77,6 +79,7 @@ const ANTHROPIC_TYPES: Record<ErrorKind, string> = {
   permission: "permission_error",
   not_found: "not_found_error",
   method_not_allowed: "invalid_request_error",
+  conflict: "invalid_request_error",
   request_too_large: "request_too_large",
   rate_limit: "rate_limit_error",
   quota: "rate_limit_error",
@@ -92,6 +95,7 @@ const DEFAULT_CODES: Record<ErrorKind, string> = {
   permission: "permission_denied",
   not_found: "not_found",
   method_not_allowed: "method_not_allowed",
+  conflict: "conflict",
   request_too_large: "request_too_large",
   rate_limit: "rate_limit_exceeded",
   quota: "insufficient_quota",

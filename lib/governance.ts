@@ -29,6 +29,8 @@ export interface Governance {
   record(caller: Caller, model: string, usage: TokenUsage): Promise<void>;
   /** The `GET /v1/key` body: the caller's user, key name, expiry, limits, today's usage, what remains. */
   describe(caller: Caller): Promise<Record<string, unknown>>;
+  /** Resolves once every usage passed to `record` so far is written (for shutdown and tests). */
+  settled(): Promise<void>;
 }
 
 /** The client key of a request: `x-api-key`, else `Authorization: Bearer`. */

@@ -126,7 +126,7 @@ export function createKey(kv: Deno.Kv, options: CreateKeyOptions): Promise<Creat
     if (active >= options.maxKeysPerUser) {
       throw new ApiError(
         409,
-        "invalid_request",
+        "conflict",
         `User ${user} already holds ${active} active keys (MAX_KEYS_PER_USER is ${options.maxKeysPerUser}): revoke one first`,
         { code: "key_limit_reached" },
       );
@@ -172,7 +172,7 @@ function unknownKey(id: string): ApiError {
   return new ApiError(
     404,
     "not_found",
-    `Unknown key id ${id}: list keys with GET /admin/keys to find it`,
+    `Unknown key id ${id}: list the keys to find the right id`,
   );
 }
 
@@ -194,8 +194,8 @@ export async function listKeys(kv: Deno.Kv, user?: string): Promise<Record<strin
     const entries = await getManyChunked<KeyRecord>(kv, ids.map(keyById));
     for (const entry of entries) if (entry.value) records.push(entry.value);
   }
-  const used = await getManyChunked<number>(kv, records.map((r) => keyLastUsed(r.id)));
   records.sort((a, b) => a.createdAt - b.createdAt);
+  const used = await getManyChunked<number>(kv, records.map((r) => keyLastUsed(r.id)));
   return records.map((record, i) => keyView(record, used[i].value));
 }
 

@@ -1,9 +1,16 @@
 /** `deno task keys`: create, list, disable, enable and revoke client keys in the local KV. */
 
 import { parseArgs } from "node:util";
-import { type Config, ConfigError, loadConfig, parseDotEnv } from "./config.ts";
+import { type Config, ConfigError, loadConfig, readEnvironment } from "./config.ts";
 import { ApiError } from "./errors.ts";
-import { createKey, listKeys, revokeKey, setKeyDisabled, validateUserName } from "./keys.ts";
+import {
+  createKey,
+  keyView,
+  listKeys,
+  revokeKey,
+  setKeyDisabled,
+  validateUserName,
+} from "./keys.ts";
 
 /** What `deno task keys` prints for help. */
 export const USAGE = `Usage: deno task keys <command> [options]
@@ -24,16 +31,6 @@ export interface CliOutput {
   err: (line: string) => void;
 }
 
-function readEnvironment(): Record<string, string | undefined> {
-  let dotEnv: Record<string, string> = {};
-  try {
-    dotEnv = parseDotEnv(Deno.readTextFileSync(".env"));
-  } catch {
-    // No .env: the environment alone.
-  }
-  return { ...dotEnv, ...Deno.env.toObject() };
-}
-
 function lifetimeDays(raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const days = Number(raw);
@@ -41,6 +38,14 @@ function lifetimeDays(raw: string | undefined, fallback: number): number {
     throw new ApiError(400, "invalid_request", "Invalid --lifetime-days: expected 1 to 36500");
   }
   return days;
+}
+
+function keyName(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  if (raw.length === 0 || raw.length > 100) {
+    throw new ApiError(400, "invalid_request", "Invalid --name: expected 1 to 100 characters");
+  }
+  return raw;
 }
 
 function status(key: Record<string, unknown>, now: number): string {
@@ -91,15 +96,17 @@ async function run(
     }
     const { record, key } = await createKey(kv, {
       user: validateUserName(values.user),
-      name: values.name ?? null,
+      name: keyName(values.name),
       lifetimeDays: lifetimeDays(values["lifetime-days"], config.keyLifetimeDays),
       maxKeysPerUser: config.maxKeysPerUser,
       now: Date.now(),
     });
-    const expires = new Date(record.expiresAt).toISOString();
-    if (values.json) output.out(JSON.stringify({ id: record.id, key, user: record.user, expires }));
-    else {
-      output.out(`Created ${record.id} for user ${record.user}, expires ${expires}.`);
+    const { created_at, expires_at } = keyView(record, null);
+    if (values.json) {
+      const { id, user, name } = record;
+      output.out(JSON.stringify({ id, key, user, name, created_at, expires_at }));
+    } else {
+      output.out(`Created ${record.id} for user ${record.user}, expires ${expires_at}.`);
       output.out(`Key (shown once, store it now): ${key}`);
     }
     return 0;

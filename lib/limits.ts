@@ -1,7 +1,6 @@
 /** Rate limit (a fixed one-minute window per key) and weighted daily usage per user, in Deno KV. */
 
 import type { Config } from "./config.ts";
-import { ApiError } from "./errors.ts";
 import type { TokenUsage } from "./governance.ts";
 import type { UserRecord } from "./keys.ts";
 import { isBusy, retryAtomic } from "./kv_store.ts";
@@ -12,7 +11,6 @@ export const WINDOW_MS = 60_000;
 const DAY_MS = 86_400_000;
 /** Weighted tokens are stored in thousandths, so fractional weights (0.1x) add up exactly. */
 const MILLI = 1000;
-const MAX_SLOT_ATTEMPTS = 500;
 const MAX_RECORD_FAILURES = 8;
 const MAX_MODEL_KEY_LENGTH = 100;
 
@@ -104,24 +102,42 @@ export function effectiveLimits(
   };
 }
 
+/** Per KV handle and key id: the tail of the queue of slot-takers in this process. */
+const slotQueues = new WeakMap<Deno.Kv, Map<string, Promise<void>>>();
+
+/**
+ * Runs `task` after every earlier task of the same key id on the same KV handle. One check-and-set
+ * per key in flight per process keeps 200 concurrent requests from retrying each other O(n²)
+ * times; exactness does not depend on it (other processes are held off by the versionstamp check).
+ */
+function inKeyOrder<T>(kv: Deno.Kv, keyId: string, task: (queued: boolean) => Promise<T>) {
+  const queues = slotQueues.get(kv) ?? new Map<string, Promise<void>>();
+  slotQueues.set(kv, queues);
+  const previous = queues.get(keyId);
+  const run = previous ? previous.then(() => task(true)) : task(false);
+  const tail = run.then(() => {}, () => {});
+  queues.set(keyId, tail);
+  tail.then(() => {
+    if (queues.get(keyId) === tail) queues.delete(keyId);
+  });
+  return run;
+}
+
 /** Counts one request in its key's window unless the window is full: an atomic check-and-set. */
 export function takeRequestSlot(kv: Deno.Kv, options: SlotOptions): Promise<RateDecision> {
   const { keyId, limit, now } = options;
   const key = rateKey(keyId, windowStart(now));
-  return retryAtomic(async (attempt) => {
-    const entry = attempt === 0 && options.first ? options.first : await kv.get<number>(key);
-    const count = entry.value ?? 0;
-    if (count >= limit) return rateState(limit, count, now);
-    const op = kv.atomic().check(entry).set(key, count + 1, { expireIn: 2 * WINDOW_MS });
-    if (options.touch) op.set(options.touch.key, options.touch.value);
-    if (!(await op.commit()).ok) return null;
-    return { ...rateState(limit, count + 1, now), admitted: true };
-  }, MAX_SLOT_ATTEMPTS);
-}
-
-/** How many requests the key has made in the window containing `now`. */
-export async function requestsInWindow(kv: Deno.Kv, keyId: string, now: number): Promise<number> {
-  return (await kv.get<number>(rateKey(keyId, windowStart(now)))).value ?? 0;
+  return inKeyOrder(kv, keyId, (queued) =>
+    retryAtomic(async (attempt) => {
+      const first = attempt === 0 && !queued ? options.first : undefined;
+      const entry = first ?? await kv.get<number>(key);
+      const count = entry.value ?? 0;
+      if (count >= limit) return rateState(limit, count, now);
+      const op = kv.atomic().check(entry).set(key, count + 1, { expireIn: 2 * WINDOW_MS });
+      if (options.touch) op.set(options.touch.key, options.touch.value);
+      if (!(await op.commit()).ok) return null;
+      return { ...rateState(limit, count + 1, now), admitted: true };
+    }));
 }
 
 function tokenCount(value: number): bigint {
@@ -133,12 +149,12 @@ function modelKeyPart(model: string): string {
 }
 
 /** Weighted tokens in thousandths: weight(model) × (prompt + completion) × 1000. */
-export function weightedMilli(model: string, usage: TokenUsage): bigint {
+function weightedMilli(model: string, usage: TokenUsage): bigint {
   const tokens = tokenCount(usage.promptTokens) + tokenCount(usage.completionTokens);
   return BigInt(Math.round(modelWeight(model) * MILLI)) * tokens;
 }
 
-/** Adds one request's usage to the user's day; sums never conflict, lock contention is retried, other failures 8 times (~2.5 s). */
+/** Adds a request's usage to its user's day: sums never conflict; failed commits are retried. */
 export async function recordUsage(
   kv: Deno.Kv,
   options: { user: string; model: string; usage: TokenUsage; now: number },
@@ -163,6 +179,7 @@ export async function recordUsage(
       await kv.atomic().mutate(...mutations).commit();
       return;
     } catch (error) {
+      if (error instanceof Deno.errors.BadResource) throw error; // KV closed: retrying is futile.
       if (!isBusy(error) && ++failures >= MAX_RECORD_FAILURES) throw error;
       await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** failures * Math.random()));
     }

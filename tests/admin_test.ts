@@ -85,6 +85,27 @@ Deno.test("key lifecycle: create, use, list, disable, enable, revoke", async () 
   assert.equal((await admin(gw.url, `/admin/keys/${id}`, { method: "DELETE" })).status, 404);
 });
 
+Deno.test("lists are in creation order and show each key's own last use", async () => {
+  const clock = fakeClock();
+  await using gw = await startKvGateway({ now: clock.now });
+  const created: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    const { id, key } = await createTestKey(gw.url, "ivy");
+    created.push(id);
+    clock.advance(1000);
+    if (i % 2 === 0) assert.equal(await status(`${gw.url}/v1/models`, key), 200);
+    clock.advance(1000);
+  }
+  const { data } = (await admin(gw.url, "/admin/keys?user=ivy")).body as {
+    data: { id: string; created_at: string; last_used_at: string | null }[];
+  };
+  assert.deepEqual(data.map((k) => k.id), created);
+  data.forEach((k, i) => {
+    const used = i % 2 === 0 ? new Date(Date.parse(k.created_at) + 1000).toISOString() : null;
+    assert.equal(k.last_used_at, used, k.id);
+  });
+});
+
 Deno.test("bad admin input gets 400 naming the field; unknown ids 404; wrong methods 405", async () => {
   await using gw = await startKvGateway();
   const { id } = await createTestKey(gw.url, "alice");

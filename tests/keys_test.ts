@@ -79,6 +79,16 @@ Deno.test("missing and unknown keys get 401 in the OpenAI and the Anthropic dial
   assert.match(anthropic.body.error.message, /Unknown API key/);
   const noKey = await call(models, { "anthropic-version": "2023-06-01" });
   assert.deepEqual([noKey.status, noKey.body.error.type], [401, "authentication_error"]);
+  for (const path of ["/v1/messages", "/v1/messages/count_tokens"]) {
+    const response = await fetch(gw.url + path, {
+      method: "POST",
+      headers: { "x-api-key": "sk-unknown", "content-type": "application/json" },
+      body: "{}",
+    });
+    const body = await response.json();
+    assert.equal(response.status, 401, path);
+    assert.deepEqual([body.type, body.error.type], ["error", "authentication_error"], path);
+  }
 });
 
 Deno.test("disabled keys, expired keys and disabled users get 403 saying which", async () => {

@@ -73,7 +73,7 @@ Deno.test("the limit holds exactly across two server processes sharing one KV fi
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) => hit(urls[i % 2], key)),
     );
-    const byServer = urls.map((url, s) =>
+    const byServer = urls.map((_url, s) =>
       results.filter((r, i) => i % 2 === s && r.status === 200).length
     );
     assert.equal(results.filter((r) => r.status === 200).length, 50, `admitted ${byServer}`);
@@ -85,6 +85,27 @@ Deno.test("the limit holds exactly across two server processes sharing one KV fi
       await server.status;
       await server.stdout.cancel().catch(() => {});
     }
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("two KV handles on one file (no shared queue) still admit exactly the limit", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = fakeClock();
+    const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "50" });
+    await using kvA = await Deno.openKv(`${dir}/kv.sqlite3`);
+    await using kvB = await Deno.openKv(`${dir}/kv.sqlite3`);
+    const options = { user: "twin", name: null, lifetimeDays: 1, maxKeysPerUser: 5 };
+    const { key } = await createKey(kvA, { ...options, now: clock.now() });
+    const governances = [kvA, kvB].map((kv) => createGovernance({ config, kv, now: clock.now }));
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => governances[i % 2].admit(key)),
+    );
+    const refused = outcomes.flatMap((o) => o.status === "rejected" ? [o.reason.status] : []);
+    assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 50);
+    assert.deepEqual(refused, Array(150).fill(429));
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -220,4 +241,27 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
   assert.equal(logs.length, 1);
   assert.match(logs[0], /Cannot record usage in KV/);
   assert.doesNotMatch(logs[0], /sk-default/);
+});
+
+Deno.test("record() retries failed commits and counts the usage exactly once", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const failures = [new TypeError("database is locked"), new TypeError("database is locked")];
+  failures.push(new Error("disk I/O error"), new Error("disk I/O error"));
+  const flaky = new Proxy(kv, {
+    get(target, property) {
+      if (property !== "atomic") return Reflect.get(target, property).bind(target);
+      return () => {
+        const op = target.atomic();
+        const commit = op.commit.bind(op);
+        op.commit = () => failures.length ? Promise.reject(failures.shift()) : commit();
+        return op;
+      };
+    },
+  });
+  const clock = fakeClock();
+  const governance = createGovernance({ config: loadConfig({}), kv: flaky, now: clock.now });
+  await governance.record({ keyId: "k", user: "ivan" }, "glm-4.5-air", usage(7, 3));
+  assert.equal(failures.length, 0);
+  const rows = await listUsage(kv, { user: "ivan", days: 1, now: clock.now() });
+  assert.deepEqual(rows.map((r) => [r.requests, r.weighted_tokens]), [[1, 10]]);
 });

@@ -1,0 +1,52 @@
+/**
+ * What key checks, limits and metering add to a request: `deno bench -A bench/limits_bench.ts`.
+ * admit() is a hash, two KV reads and one atomic write; record() is one atomic of five sums.
+ */
+
+import { createGovernance } from "../lib/access.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createKey } from "../lib/keys.ts";
+
+const dir = await Deno.makeTempDir({ prefix: "limits_bench_" });
+const config = loadConfig({
+  DEFAULT_KEY: "",
+  RATE_LIMIT_RPM: "1000000",
+  DAILY_TOKEN_BUDGET: String(Number.MAX_SAFE_INTEGER),
+});
+const usage = { promptTokens: 1200, completionTokens: 300, cachedTokens: 0, estimated: false };
+
+async function setup(path: string) {
+  const kv = await Deno.openKv(path);
+  const governance = createGovernance({ config, kv, now: Date.now });
+  const options = { user: "bench", name: null, lifetimeDays: 1, maxKeysPerUser: 5 };
+  const { key } = await createKey(kv, { ...options, now: Date.now() });
+  const { caller } = await governance.admit(key);
+  return { kv, governance, key, caller };
+}
+
+const file = await setup(`${dir}/kv.sqlite3`);
+const memory = await setup(":memory:");
+
+globalThis.addEventListener("unload", () => {
+  file.kv.close();
+  memory.kv.close();
+  Deno.removeSync(dir, { recursive: true });
+});
+
+Deno.bench("admit, KV file", { group: "file", baseline: true }, async () => {
+  await file.governance.admit(file.key);
+});
+Deno.bench("record, KV file", { group: "file" }, async () => {
+  await file.governance.record(file.caller, "glm-4.5", usage);
+});
+Deno.bench("admit + record, KV file", { group: "file" }, async () => {
+  const { caller } = await file.governance.admit(file.key);
+  await file.governance.record(caller, "glm-4.5", usage);
+});
+Deno.bench("admit + record, in-memory KV", { group: "memory" }, async () => {
+  const { caller } = await memory.governance.admit(memory.key);
+  await memory.governance.record(caller, "glm-4.5", usage);
+});
+Deno.bench("50 concurrent admits on one key, KV file", { group: "concurrent" }, async () => {
+  await Promise.all(Array.from({ length: 50 }, () => file.governance.admit(file.key)));
+});
