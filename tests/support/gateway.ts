@@ -3,6 +3,7 @@
 import { createHandler, type Deps } from "../../lib/app.ts";
 import { createGovernance } from "../../lib/access.ts";
 import { loadConfig } from "../../lib/config.ts";
+import type { Governance } from "../../lib/governance.ts";
 import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "../fake_upstream.ts";
 
 /** The client key every test gateway accepts (as DEFAULT_KEY). */
@@ -14,6 +15,7 @@ export interface TestGateway extends AsyncDisposable {
   url: string;
   upstream: FakeUpstream;
   kv: Deno.Kv;
+  governance: Governance;
   logs: string[];
   close(): Promise<void>;
 }
@@ -39,25 +41,23 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const kv = await Deno.openKv(":memory:");
   const logs: string[] = [];
   const now = options.now ?? Date.now;
-  const deps: Deps = {
-    config,
-    kv,
-    now,
-    governance: createGovernance({ config, kv, now }),
-    log: (line) => logs.push(line),
-  };
+  const governance = createGovernance({ config, kv, now });
+  const deps: Deps = { config, kv, now, governance, log: (line) => logs.push(line) };
   if (options.keepaliveMs) deps.keepaliveMs = options.keepaliveMs;
   if (options.fetch) deps.fetch = options.fetch;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, createHandler(deps));
   const close = async () => {
     await server.shutdown();
     await upstream.close();
+    // Usage is written after a response ends; wait for it so KV is not closed under it.
+    await governance.settled();
     kv.close();
   };
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
     upstream,
     kv,
+    governance,
     logs,
     close,
     [Symbol.asyncDispose]: close,
