@@ -165,6 +165,7 @@ export class GlmChunkDecoder {
 
 /** Events of a whole (non-streaming) GLM response. */
 export function completionEvents(body: Json): GlmEvent[] {
+  if (body?.error) return [{ type: "error", error: upstreamError(502, body) }];
   const decoder = new GlmChunkDecoder();
   const message = body?.choices?.[0]?.message ?? {};
   const chunk = {

@@ -19,6 +19,7 @@ import { glmTools } from "./tools.ts";
 type Json = Record<string, unknown>;
 
 const ROLES = new Set(["system", "developer", "user", "assistant", "tool"]);
+const MEDIA_PARTS = new Set(["image_url", "video_url", "file"]);
 
 function textOfParts(parts: unknown[], path: string): string {
   return parts.map((part, i) => {
@@ -54,6 +55,14 @@ function userContent(content: unknown, path: string, model: string, info?: Model
   if (!Array.isArray(content)) {
     throw invalidField(path, `${path} must be a string or an array of content parts`);
   }
+  content.forEach((part, i) => {
+    if (isObject(part) && part.type !== "text" && !MEDIA_PARTS.has(part.type as string)) {
+      throw invalidField(
+        `${path}[${i}].type`,
+        `${path}[${i}] has unsupported type ${JSON.stringify(part.type)}: use text or image_url`,
+      );
+    }
+  });
   const hasMedia = content.some((p) => isObject(p) && p.type !== "text");
   if (!hasMedia) return textOfParts(content, path);
   if (info && !info.vision) {
@@ -82,7 +91,7 @@ function flatContent(content: unknown, path: string): string {
   throw invalidField(path, `${path} must be a string or an array of text parts`);
 }
 
-function assistantToolCalls(calls: unknown, path: string): Json[] {
+function assistantToolCalls(calls: unknown, path: string, messageIndex: number): Json[] {
   if (!Array.isArray(calls)) throw invalidField(path, `${path} must be an array`);
   return calls.map((call, i) => {
     const at = `${path}[${i}]`;
@@ -92,7 +101,8 @@ function assistantToolCalls(calls: unknown, path: string): Json[] {
     const name = requiredString(call.function, "name", `${at}.function.name`);
     const args = call.function.arguments;
     const argumentsText = typeof args === "string" ? args : JSON.stringify(args ?? {});
-    const id = typeof call.id === "string" && call.id ? call.id : `call_${i}`;
+    // A missing id gets one unique in the request and unlike the ids clients send.
+    const id = typeof call.id === "string" && call.id ? call.id : `call_m${messageIndex}_${i}`;
     return { id, type: "function", function: { name, arguments: argumentsText } };
   });
 }
@@ -134,7 +144,7 @@ function glmMessage(message: unknown, i: number, model: string, info?: ModelInfo
         out.reasoning_content = message.reasoning_content;
       }
       if (message.tool_calls !== undefined && message.tool_calls !== null) {
-        const calls = assistantToolCalls(message.tool_calls, `${path}.tool_calls`);
+        const calls = assistantToolCalls(message.tool_calls, `${path}.tool_calls`, i);
         if (calls.length) out.tool_calls = calls;
       }
       return out;

@@ -59,8 +59,11 @@ export function glmTools(tools: unknown, dialect: Dialect): Json[] {
       out.push({ type: tool.type, [tool.type]: tool[tool.type] });
       return;
     }
-    if (tool.type !== "function" || !isObject(tool.function)) {
+    if (tool.type !== "function") {
       throw invalidField(`${path}.type`, `${path} must be {"type":"function","function":{…}}`);
+    }
+    if (!isObject(tool.function)) {
+      throw invalidField(`${path}.function`, `${path}.function must be an object with a name`);
     }
     const fn = tool.function;
     out.push(

@@ -217,8 +217,18 @@ function streamLines(script: AnswerScript, body: any): string[] {
   return lines;
 }
 
+/** Options of {@link startFakeUpstream}. */
+export interface FakeUpstreamOptions {
+  /** Delay before the response headers of every answer that sets none. */
+  delayMs?: number;
+  /** The script of a request when none is queued (default: an echo answer). */
+  script?: (body: unknown) => Script | undefined;
+  /** Keep every request in `requests` (default true; the benchmark turns it off). */
+  record?: boolean;
+}
+
 /** Starts a fake Z.ai on 127.0.0.1 with a random port. */
-export function startFakeUpstream(options: { delayMs?: number } = {}): FakeUpstream {
+export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstream {
   const queue: Script[] = [];
   const requests: RecordedRequest[] = [];
   const abortWaiters: (() => void)[] = [];
@@ -237,8 +247,8 @@ export function startFakeUpstream(options: { delayMs?: number } = {}): FakeUpstr
     } catch {
       body = text;
     }
-    requests.push({ path, headers: request.headers, body });
-    const script: Script = queue.shift() ?? { kind: "answer" };
+    if (options.record !== false) requests.push({ path, headers: request.headers, body });
+    const script: Script = queue.shift() ?? options.script?.(body) ?? { kind: "answer" };
     if (script.kind === "hang") {
       return new Promise<Response>((resolve) => {
         request.signal.addEventListener(
@@ -276,23 +286,27 @@ export function startFakeUpstream(options: { delayMs?: number } = {}): FakeUpstr
     const lines = streamLines(script, body);
     let sent = 0;
     let finished = false;
+    let timer: number | undefined;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        if (script.chunkDelayMs) await new Promise((r) => setTimeout(r, script.chunkDelayMs));
+        if (script.chunkDelayMs) {
+          await new Promise((r) => timer = setTimeout(r, script.chunkDelayMs));
+        }
         if (script.resetAfterChunks !== undefined && sent >= script.resetAfterChunks) {
           finished = true;
           controller.error(new Error("connection reset by fake upstream"));
           return;
         }
-        const next = lines[sent++];
-        if (next === undefined) {
+        controller.enqueue(encoder.encode(`data: ${lines[sent++]}\n\n`));
+        if (sent === lines.length) {
+          // Like Z.ai, end the body right after [DONE] (no further pull, no pending delay).
           finished = true;
           controller.close();
-          return;
         }
-        controller.enqueue(encoder.encode(`data: ${next}\n\n`));
       },
       cancel() {
+        // A pull may be waiting out chunkDelayMs; it is never resumed.
+        clearTimeout(timer);
         if (!finished) onAbort();
       },
     });
