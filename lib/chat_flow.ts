@@ -3,7 +3,7 @@
 import type { RouteContext } from "./app.ts";
 import { ApiError } from "./errors.ts";
 import { collectAnswer, type CollectedAnswer } from "./collect.ts";
-import { completionEvents, glmEvents } from "./glm_events.ts";
+import { completionEvents, type GlmEvent, glmEvents } from "./glm_events.ts";
 import type { TokenUsage } from "./governance.ts";
 import { logDebug } from "./log.ts";
 import type { ResolvedModel } from "./models.ts";
@@ -37,13 +37,31 @@ function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
   };
 }
 
+/** Adds an estimated usage event before a finish that came without one (a locally cut answer). */
+async function* withUsage(
+  events: AsyncIterable<GlmEvent>,
+  plan: ChatPlan,
+): AsyncGenerator<GlmEvent> {
+  let outputChars = 0;
+  let sawUsage = false;
+  for await (const event of events) {
+    if (event.type === "usage") sawUsage = true;
+    else if (event.type === "text" || event.type === "reasoning") outputChars += event.text.length;
+    else if (event.type === "tool_call_args") outputChars += event.json.length;
+    else if (event.type === "finish" && !sawUsage) {
+      yield { type: "usage", ...estimatedUsage(plan, outputChars) };
+    }
+    yield event;
+  }
+}
+
 function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "cancelled">): void {
   const usage: TokenUsage = outcome.usage
     ? {
       promptTokens: outcome.usage.promptTokens,
       completionTokens: outcome.usage.completionTokens,
       cachedTokens: outcome.usage.cachedTokens,
-      estimated: false,
+      estimated: outcome.usage.estimated === true,
     }
     : estimatedUsage(plan, outcome.outputChars);
   // record() never throws; not awaited so the client's response is not held up.
@@ -95,17 +113,28 @@ export async function runChat(
     call.finish();
     throw new ApiError(502, "upstream", "Z.ai sent an empty stream: retry");
   }
-  const events = withStopSequences(
-    glmEvents(
-      decodeSse(call.response.body),
-      (error) => readFailure(error, call.timedOut(), timeoutMs),
+  const events = withUsage(
+    withStopSequences(
+      glmEvents(
+        decodeSse(call.response.body),
+        (error) => readFailure(error, call.timedOut(), timeoutMs),
+        (id) => trace.upstreamRequestId ??= id,
+      ),
+      plan.stopSequences,
     ),
-    plan.stopSequences,
+    plan,
   );
+  const { promise: streamEnd, resolve: endStream } = Promise.withResolvers<void>();
+  trace.streamEnd = streamEnd;
   const body = relayStream(events, rendering.stream(), {
     keepaliveMs: deps.keepaliveMs,
     abortUpstream: call.abort,
-    onEnd: (outcome) => meter(ctx, plan, outcome),
+    onEnd: (outcome) => {
+      meter(ctx, plan, outcome);
+      if (outcome.error) trace.streamError = outcome.error.message;
+      else if (outcome.cancelled) trace.streamError = "Client disconnected before the end";
+      endStream();
+    },
   });
   return new Response(body, { headers: SSE_HEADERS });
 }

@@ -19,7 +19,14 @@ export type GlmEvent =
   | { type: "text"; text: string }
   | { type: "tool_call_start"; index: number; id: string; name: string }
   | { type: "tool_call_args"; index: number; json: string }
-  | { type: "usage"; promptTokens: number; completionTokens: number; cachedTokens: number }
+  | {
+    type: "usage";
+    promptTokens: number;
+    completionTokens: number;
+    cachedTokens: number;
+    /** The gateway's estimate: the upstream sent no usage (e.g. the gateway cut the answer). */
+    estimated?: boolean;
+  }
   | { type: "finish"; reason: FinishReason; stopSequence?: string }
   | { type: "error"; error: ApiError };
 

@@ -319,6 +319,33 @@ Deno.test("streaming stop sequences: a second sequence cuts the text across chun
   assert.equal(finishes[0].choices[0].finish_reason, "stop");
 });
 
+Deno.test("a stream cut at a stop sequence still reports an estimated usage", async () => {
+  await using gw = await startOpenAIGateway();
+  gw.upstream.enqueue({ kind: "answer", text: "alpha beta STOP gamma", textChunks: 6 });
+  const chunks = await streamChunks(gw, {
+    model: "glm-4.6",
+    messages: ask("a question long enough to cost a few tokens"),
+    stop: ["NEVER", "STOP"],
+    stream_options: { include_usage: true },
+  });
+  assert.equal(joinDeltas(chunks, "content"), "alpha beta ");
+  const usage = chunks.at(-1)?.usage;
+  assert.ok(usage && usage.prompt_tokens > 0 && usage.completion_tokens > 0, JSON.stringify(usage));
+});
+
+Deno.test("a stream's log line is written when it ends, with Z.ai's request id", async () => {
+  await using gw = await startOpenAIGateway();
+  await streamChunks(gw, { model: "glm-4.6", messages: ask("log me") });
+  await gw.governance.settled();
+  const line = gw.logs.map((l) => JSON.parse(l)).find((l) => l.path === "/v1/chat/completions");
+  assert.equal(line?.status, 200);
+  assert.match(
+    line?.upstreamRequestId ?? "",
+    /^\d{14}[0-9a-f]+$/,
+    "Z.ai's id from the first chunk",
+  );
+});
+
 for (
   const [upstream, expected] of [
     ["sensitive", "content_filter"],
