@@ -1,21 +1,50 @@
-/** Anthropic routes (placeholder). */
+/** The Anthropic routes: `/v1/messages`, `/v1/messages/count_tokens`, `/v1/complete`. */
 
+import { completionJson, CompletionStreamRenderer, planComplete } from "./anthropic_complete.ts";
+import { countInputTokens } from "./anthropic_count_tokens.ts";
+import { planAnthropicMessages } from "./anthropic_request.ts";
+import { anthropicMessage, AnthropicStreamRenderer } from "./anthropic_response.ts";
 import type { RouteContext } from "./app.ts";
-import { ApiError } from "./errors.ts";
+import { readJsonObject } from "./body.ts";
+import { runChat } from "./chat_flow.ts";
+import { thinkingSigner } from "./thinking_signature.ts";
 
-function notYet(): Promise<Response> {
-  return Promise.reject(new ApiError(404, "not_found", "Not implemented yet"));
+/** `POST /v1/messages`: Anthropic Messages in, GLM upstream, Anthropic out; `stream` decides. */
+export async function handleMessages(request: Request, ctx: RouteContext): Promise<Response> {
+  const { config, kv } = ctx.deps;
+  const body = await readJsonObject(request, config.maxBodyBytes);
+  const signer = await thinkingSigner(kv);
+  const plan = await planAnthropicMessages(body, config, { verifyThinking: signer.verify });
+  const options = {
+    model: plan.model.requested,
+    signer,
+    inputTokens: countInputTokens(plan.glm),
+  };
+  return runChat(request, ctx, plan, {
+    stream: () => new AnthropicStreamRenderer(options),
+    json: (answer) => anthropicMessage(answer, options),
+  });
 }
 
-/** `POST /v1/messages`. */
-export function handleMessages(_r: Request, _c: RouteContext): Promise<Response> {
-  return notYet();
+/** `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, estimated locally. */
+export async function handleCountTokens(request: Request, ctx: RouteContext): Promise<Response> {
+  const { config } = ctx.deps;
+  const body = await readJsonObject(request, config.maxBodyBytes);
+  const plan = await planAnthropicMessages(body, config, {
+    verifyThinking: () => true,
+    requireMaxTokens: false,
+  });
+  ctx.trace.model = plan.model.requested;
+  return Response.json({ input_tokens: countInputTokens(plan.glm) });
 }
-/** `POST /v1/messages/count_tokens`. */
-export function handleCountTokens(_r: Request, _c: RouteContext): Promise<Response> {
-  return notYet();
-}
-/** `POST /v1/complete`. */
-export function handleComplete(_r: Request, _c: RouteContext): Promise<Response> {
-  return notYet();
+
+/** `POST /v1/complete`: the legacy Text Completions API. */
+export async function handleComplete(request: Request, ctx: RouteContext): Promise<Response> {
+  const body = await readJsonObject(request, ctx.deps.config.maxBodyBytes);
+  const plan = await planComplete(body, ctx.deps.config);
+  const model = plan.model.requested;
+  return runChat(request, ctx, plan, {
+    stream: () => new CompletionStreamRenderer(model),
+    json: (answer) => completionJson(answer, model),
+  });
 }
