@@ -3,33 +3,12 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { type GatewayOptions, startGateway, TEST_KEY, type TestGateway } from "./gateway.ts";
 
-/** A test gateway whose clients share one connection pool, closed before the server. */
-export interface AnthropicGateway extends TestGateway {
-  /** `fetch` through the clients' connection pool. */
-  fetch: typeof fetch;
-}
+/** The test gateway; its `fetch` shares the pool the SDK clients use. */
+export type AnthropicGateway = TestGateway;
 
-/**
- * `startGateway`, plus a connection pool for its clients. Deno 2.5's `server.shutdown()` waits
- * minutes for a keep-alive connection whose last body the client cancelled (the SDK stops reading
- * after `message_stop`) once another request has been made; closing the pool first ends those.
- */
-export async function startAnthropicGateway(
-  options: GatewayOptions = {},
-): Promise<AnthropicGateway> {
-  const gw = await startGateway(options);
-  const http = Deno.createHttpClient({});
-  const close = async () => {
-    http.close();
-    await gw.close();
-  };
-  return {
-    ...gw,
-    fetch: (input, init) => fetch(input, { ...init, client: http }),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
+/** Starts the test gateway (see `startGateway`). */
+export const startAnthropicGateway: (options?: GatewayOptions) => Promise<TestGateway> =
+  startGateway;
 
 /** An Anthropic SDK client for the gateway (no retries, so failures show at once). */
 export function anthropicClient(

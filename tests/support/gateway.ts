@@ -17,6 +17,8 @@ export interface TestGateway extends AsyncDisposable {
   kv: Deno.Kv;
   governance: Governance;
   logs: string[];
+  /** `fetch` through the gateway's own connection pool (closed before the server). */
+  fetch: typeof fetch;
   close(): Promise<void>;
 }
 
@@ -46,7 +48,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   if (options.keepaliveMs) deps.keepaliveMs = options.keepaliveMs;
   if (options.fetch) deps.fetch = options.fetch;
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, createHandler(deps));
+  // Deno 2.5's server.shutdown() waits minutes for a keep-alive connection whose last body the
+  // client cancelled (the SDKs stop reading after [DONE] / message_stop) once another request was
+  // made on it; clients use this pool, closed first, so those connections end at once.
+  const http = Deno.createHttpClient({});
   const close = async () => {
+    http.close();
     await server.shutdown();
     await upstream.close();
     // Usage is written after a response ends; wait for it so KV is not closed under it.
@@ -59,6 +66,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     kv,
     governance,
     logs,
+    fetch: (input, init) => fetch(input, { ...init, client: http }),
     close,
     [Symbol.asyncDispose]: close,
   };

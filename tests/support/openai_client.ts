@@ -3,31 +3,11 @@
 import OpenAI from "openai";
 import { type GatewayOptions, startGateway, TEST_KEY, type TestGateway } from "./gateway.ts";
 
-/** A test gateway whose clients share one connection pool, closed before the server. */
-export interface OpenAIGateway extends TestGateway {
-  /** `fetch` through the gateway's own connection pool. */
-  fetch: typeof fetch;
-}
+/** The test gateway; its `fetch` shares the pool the SDK clients use. */
+export type OpenAIGateway = TestGateway;
 
-/**
- * `startGateway`, plus a connection pool of its own for the clients. Deno's `server.shutdown()`
- * waits minutes for a keep-alive connection whose last body the client cancelled (the SDK cancels
- * after `[DONE]`) once another request has been made; closing the pool first ends those at once.
- */
-export async function startOpenAIGateway(options: GatewayOptions = {}): Promise<OpenAIGateway> {
-  const gw = await startGateway(options);
-  const http = Deno.createHttpClient({});
-  const close = async () => {
-    http.close();
-    await gw.close();
-  };
-  return {
-    ...gw,
-    fetch: (input, init) => fetch(input, { ...init, client: http }),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
-}
+/** Starts the test gateway (see `startGateway`). */
+export const startOpenAIGateway: (options?: GatewayOptions) => Promise<TestGateway> = startGateway;
 
 /** An OpenAI SDK client pointed at the gateway, without retries. */
 export function openAIClient(gw: OpenAIGateway, apiKey = TEST_KEY): OpenAI {
