@@ -15,7 +15,8 @@ export interface RequestLog {
 const SECRET_PATTERNS: RegExp[] = [
   /sk-[A-Za-z0-9._-]{4,}/g,
   /(Bearer\s+)[^\s"',]+/gi,
-  /("?(?:x-api-key|authorization|cookie|api[_-]?key|key|token|password|secret)"?\s*[:=]\s*"?)([^"\s,}]+)/gi,
+  /("(?:x-api-key|authorization|cookie|api[_-]?key|key|token|password|secret)"\s*:\s*")([^"]*)/gi,
+  /\b((?:api[_-]?key|key|token|password|secret)=)([^&\s"]+)/gi,
 ];
 
 /** Replaces anything that looks like a key or token with `[redacted]`. */
@@ -23,7 +24,8 @@ export function redact(text: string): string {
   return text
     .replace(SECRET_PATTERNS[0], "sk-[redacted]")
     .replace(SECRET_PATTERNS[1], "$1[redacted]")
-    .replace(SECRET_PATTERNS[2], "$1[redacted]");
+    .replace(SECRET_PATTERNS[2], "$1[redacted]")
+    .replace(SECRET_PATTERNS[3], "$1[redacted]");
 }
 
 /** A sink for log lines; tests pass their own. */
@@ -36,6 +38,5 @@ export function logRequest(sink: LogSink, entry: RequestLog): void {
 
 /** Writes one debug line (DEBUG_MODE only), redacted. */
 export function logDebug(sink: LogSink, label: string, detail: unknown): void {
-  const text = typeof detail === "string" ? detail : JSON.stringify(detail);
-  sink(redact(JSON.stringify({ time: new Date().toISOString(), debug: label, detail: text })));
+  sink(redact(JSON.stringify({ time: new Date().toISOString(), debug: label, detail })));
 }

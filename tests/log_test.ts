@@ -1,0 +1,39 @@
+import assert from "node:assert/strict";
+import { logDebug, redact } from "../lib/log.ts";
+
+Deno.test("redact hides keys, bearer tokens, cookies and key-like query parameters", () => {
+  const line = redact(JSON.stringify({
+    authorization: "Bearer abc.def-ghi",
+    "x-api-key": "plain-secret-value",
+    cookie: "session=abc",
+    url: "http://host/v1/key?key=hunter2&days=1",
+    body: "my key is sk-AbCdEf0123456789",
+  }));
+  for (
+    const secret of [
+      "abc.def-ghi",
+      "plain-secret-value",
+      "session=abc",
+      "hunter2",
+      "sk-AbCdEf0123456789",
+    ]
+  ) {
+    assert.ok(!line.includes(secret), `${secret} is hidden in ${line}`);
+  }
+  assert.ok(line.includes("days=1"), "harmless parameters stay");
+});
+
+Deno.test("redact leaves prose that merely mentions a key alone", () => {
+  const message = "The gateway has no Z.ai key: the operator must set UPSTREAM_API_KEY";
+  assert.equal(redact(JSON.stringify({ error: message })), JSON.stringify({ error: message }));
+});
+
+Deno.test("debug lines redact nested headers", () => {
+  const lines: string[] = [];
+  logDebug((l) => lines.push(l), "client request", {
+    headers: { "x-api-key": "sk-live-secret-1234" },
+  });
+  assert.equal(lines.length, 1);
+  assert.ok(!lines[0].includes("sk-live-secret-1234"));
+  assert.equal(JSON.parse(lines[0]).debug, "client request");
+});
