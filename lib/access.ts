@@ -44,6 +44,8 @@ export const DEFAULT_KEY_ID = "default";
 
 interface Context extends GovernanceDeps {
   defaultKeyHash: Promise<Uint8Array> | null;
+  /** Key hash → caller, for keys seen before (see identify). */
+  knownKeys: Map<string, Caller>;
 }
 
 /** Builds the gateway's governance. */
@@ -51,6 +53,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
   const context: Context = {
     ...deps,
     defaultKeyHash: deps.config.defaultKey ? sha256(deps.config.defaultKey) : null,
+    knownKeys: new Map(),
   };
   const inFlight = new Set<Promise<void>>();
   return {
@@ -68,14 +71,30 @@ export function createGovernance(deps: GovernanceDeps): Governance {
   };
 }
 
+/** Most key hashes remembered per process; the oldest is forgotten beyond it. */
+const KNOWN_KEYS_MAX = 10_000;
+
+/**
+ * Resolves a key to its id and user. A hash seen before is answered from memory: safe, because
+ * admit() re-reads the key record itself on every request, so a revoked or disabled key is
+ * refused at once all the same.
+ */
 async function identify(context: Context, apiKey: string): Promise<Caller> {
   const digest = await sha256(apiKey);
   if (context.defaultKeyHash && bytesEqual(digest, await context.defaultKeyHash)) {
     return { keyId: DEFAULT_KEY_ID, user: DEFAULT_KEY_ID };
   }
-  const entry = await findKeyByHash(context.kv, toHex(digest));
+  const hash = toHex(digest);
+  const known = context.knownKeys.get(hash);
+  if (known) return known;
+  const entry = await findKeyByHash(context.kv, hash);
   if (!entry) throw unknownKey();
-  return { keyId: entry.id, user: entry.user };
+  const caller = { keyId: entry.id, user: entry.user };
+  if (context.knownKeys.size >= KNOWN_KEYS_MAX) {
+    context.knownKeys.delete(context.knownKeys.keys().next().value!);
+  }
+  context.knownKeys.set(hash, caller);
+  return caller;
 }
 
 function unknownKey(): ApiError {

@@ -102,42 +102,95 @@ export function effectiveLimits(
   };
 }
 
-/** Per KV handle and key id: the tail of the queue of slot-takers in this process. */
-const slotQueues = new WeakMap<Deno.Kv, Map<string, Promise<void>>>();
-
-/**
- * Runs `task` after every earlier task of the same key id on the same KV handle. One check-and-set
- * per key in flight per process keeps 200 concurrent requests from retrying each other O(n²)
- * times; exactness does not depend on it (other processes are held off by the versionstamp check).
- */
-function inKeyOrder<T>(kv: Deno.Kv, keyId: string, task: (queued: boolean) => Promise<T>) {
-  const queues = slotQueues.get(kv) ?? new Map<string, Promise<void>>();
-  slotQueues.set(kv, queues);
-  const previous = queues.get(keyId);
-  const run = previous ? previous.then(() => task(true)) : task(false);
-  const tail = run.then(() => {}, () => {});
-  queues.set(keyId, tail);
-  tail.then(() => {
-    if (queues.get(keyId) === tail) queues.delete(keyId);
-  });
-  return run;
+interface SlotWaiter {
+  now: number;
+  resolve: (decision: RateDecision) => void;
+  reject: (error: unknown) => void;
 }
 
-/** Counts one request in its key's window unless the window is full: an atomic check-and-set. */
+/** Slot requests of one key, window and limit waiting in this process for the next commit. */
+interface SlotBatch {
+  waiters: SlotWaiter[];
+  running: boolean;
+}
+
+/** Per KV handle: the pending slot batches by key, window and limit. */
+const slotBatches = new WeakMap<Deno.Kv, Map<string, SlotBatch>>();
+
+/**
+ * Counts one request in its key's window unless the window is full. Requests of one key that
+ * arrive while a commit is in flight are granted together by the next one (a group commit): one
+ * atomic check-and-set per batch, so concurrency on one key costs no retries, and exactness holds
+ * across processes through the versionstamp check.
+ */
 export function takeRequestSlot(kv: Deno.Kv, options: SlotOptions): Promise<RateDecision> {
-  const { keyId, limit, now } = options;
-  const key = rateKey(keyId, windowStart(now));
-  return inKeyOrder(kv, keyId, (queued) =>
-    retryAtomic(async (attempt) => {
-      const first = attempt === 0 && !queued ? options.first : undefined;
-      const entry = first ?? await kv.get<number>(key);
-      const count = entry.value ?? 0;
-      if (count >= limit) return rateState(limit, count, now);
-      const op = kv.atomic().check(entry).set(key, count + 1, { expireIn: 2 * WINDOW_MS });
-      if (options.touch) op.set(options.touch.key, options.touch.value);
-      if (!(await op.commit()).ok) return null;
-      return { ...rateState(limit, count + 1, now), admitted: true };
-    }));
+  const key = rateKey(options.keyId, windowStart(options.now));
+  const id = `${options.keyId}\n${windowStart(options.now)}\n${options.limit}`;
+  const batches = slotBatches.get(kv) ?? new Map<string, SlotBatch>();
+  slotBatches.set(kv, batches);
+  let batch = batches.get(id);
+  const startsBatch = !batch;
+  if (!batch) {
+    batch = { waiters: [], running: false };
+    batches.set(id, batch);
+  }
+  const promise = new Promise<RateDecision>((resolve, reject) => {
+    batch.waiters.push({ now: options.now, resolve, reject });
+  });
+  if (!batch.running) {
+    void drainSlots(kv, key, batch, { ...options, first: startsBatch ? options.first : undefined })
+      .finally(() => {
+        if (batches.get(id) === batch && batch.waiters.length === 0) batches.delete(id);
+      });
+  }
+  return promise;
+}
+
+async function drainSlots(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  batch: SlotBatch,
+  options: SlotOptions,
+): Promise<void> {
+  batch.running = true;
+  let first = options.first;
+  while (batch.waiters.length) {
+    const waiters = batch.waiters.splice(0);
+    try {
+      const decisions = await retryAtomic(async () => {
+        const entry = first ?? await kv.get<number>(key);
+        first = undefined;
+        return grantSlots(kv, key, entry, waiters, options);
+      });
+      waiters.forEach((waiter, i) => waiter.resolve(decisions[i]));
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+    }
+  }
+  batch.running = false;
+}
+
+/** One check-and-set granting the first waiters what the window has left; null on conflict. */
+async function grantSlots(
+  kv: Deno.Kv,
+  key: Deno.KvKey,
+  entry: Deno.KvEntryMaybe<number>,
+  waiters: SlotWaiter[],
+  options: SlotOptions,
+): Promise<RateDecision[] | null> {
+  const { limit } = options;
+  const count = entry.value ?? 0;
+  const granted = Math.max(0, Math.min(waiters.length, limit - count));
+  if (granted > 0) {
+    const op = kv.atomic().check(entry).set(key, count + granted, { expireIn: 2 * WINDOW_MS });
+    if (options.touch) op.set(options.touch.key, options.touch.value);
+    if (!(await op.commit()).ok) return null;
+  }
+  return waiters.map((waiter, i) =>
+    i < granted
+      ? { ...rateState(limit, count + i + 1, waiter.now), admitted: true }
+      : rateState(limit, count + granted, waiter.now)
+  );
 }
 
 function tokenCount(value: number): bigint {
