@@ -14,18 +14,20 @@ import {
 import { isoTime, storeError } from "./kv_store.ts";
 import {
   effectiveLimits,
-  listUsage,
   rateHeaders,
   rateKey,
   rateState,
+  takeRequestSlot,
+  windowStart,
+} from "./limits.ts";
+import {
+  listUsage,
   recordUsage,
   secondsUntilNextUtcDay,
-  takeRequestSlot,
   usageTotalKey,
   utcDay,
   weightedOf,
-  windowStart,
-} from "./limits.ts";
+} from "./usage.ts";
 import type { LogSink } from "./log.ts";
 import { bytesEqual, sha256, toHex } from "./secrets.ts";
 

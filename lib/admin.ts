@@ -27,7 +27,8 @@ import {
   validateUserName,
 } from "./keys.ts";
 import { storeError } from "./kv_store.ts";
-import { effectiveLimits, listUsage } from "./limits.ts";
+import { effectiveLimits } from "./limits.ts";
+import { listUsage } from "./usage.ts";
 import { secretsEqual } from "./secrets.ts";
 
 type AdminHandler = (request: Request, deps: AppDeps, param: string) => Promise<Response>;

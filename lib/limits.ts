@@ -1,21 +1,11 @@
-/** Rate limit (a fixed one-minute window per key) and weighted daily usage per user, in Deno KV. */
+/** Rate limit: a fixed one-minute window per key in Deno KV, exact across processes. */
 
 import type { Config } from "./config.ts";
-import type { TokenUsage } from "./governance.ts";
 import type { UserRecord } from "./keys.ts";
-import { isBusy, retryAtomic } from "./kv_store.ts";
-import { modelWeight } from "./models.ts";
+import { retryAtomic } from "./kv_store.ts";
 
 /** Length of a rate-limit window. */
 export const WINDOW_MS = 60_000;
-const DAY_MS = 86_400_000;
-/** Weighted tokens are stored in thousandths, so fractional weights (0.1x) add up exactly. */
-const MILLI = 1000;
-const MAX_RECORD_FAILURES = 8;
-const MAX_MODEL_KEY_LENGTH = 100;
-
-/** One counter of a usage record. */
-export type UsageField = "requests" | "prompt" | "completion" | "weighted";
 
 /** Whether a request got a slot in its key's window, and what the rate-limit headers say. */
 export interface RateDecision {
@@ -37,38 +27,9 @@ export interface SlotOptions {
   touch?: { key: Deno.KvKey; value: unknown };
 }
 
-/** Requests, tokens and weighted tokens of one user and model on one UTC day. */
-export interface UsageRow {
-  date: string;
-  user: string;
-  model: string;
-  requests: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  weighted_tokens: number;
-}
-
 /** KV key of a key's request counter in the window starting at `windowStart`. */
 export function rateKey(keyId: string, windowStart: number): Deno.KvKey {
   return ["rate", keyId, windowStart];
-}
-/** KV key of one usage counter (a `Deno.KvU64`; weighted tokens in thousandths). */
-export function usageKey(day: string, user: string, model: string, field: UsageField): Deno.KvKey {
-  return ["usage", day, user, model, field];
-}
-/** KV key of a user's weighted tokens of one day, in thousandths: what the budget check reads. */
-export function usageTotalKey(day: string, user: string): Deno.KvKey {
-  return ["usage_total", day, user];
-}
-
-/** The UTC day of a time, as `YYYY-MM-DD`. */
-export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
-}
-
-/** Seconds from `ms` to the next UTC midnight (at least 1). */
-export function secondsUntilNextUtcDay(ms: number): number {
-  return Math.max(1, Math.ceil((DAY_MS - (ms % DAY_MS)) / 1000));
 }
 
 /** Start of the rate-limit window that contains `ms`. */
@@ -191,98 +152,4 @@ async function grantSlots(
       ? { ...rateState(limit, count + i + 1, waiter.now), admitted: true }
       : rateState(limit, count + granted, waiter.now)
   );
-}
-
-function tokenCount(value: number): bigint {
-  return Number.isFinite(value) && value > 0 ? BigInt(Math.min(Math.floor(value), 2 ** 53)) : 0n;
-}
-
-function modelKeyPart(model: string): string {
-  return model.trim().toLowerCase().slice(0, MAX_MODEL_KEY_LENGTH) || "unknown";
-}
-
-/** Weighted tokens in thousandths: weight(model) × (prompt + completion) × 1000. */
-function weightedMilli(model: string, usage: TokenUsage): bigint {
-  const tokens = tokenCount(usage.promptTokens) + tokenCount(usage.completionTokens);
-  return BigInt(Math.round(modelWeight(model) * MILLI)) * tokens;
-}
-
-/** Adds a request's usage to its user's day: sums never conflict; failed commits are retried. */
-export async function recordUsage(
-  kv: Deno.Kv,
-  options: { user: string; model: string; usage: TokenUsage; now: number },
-): Promise<void> {
-  const day = utcDay(options.now);
-  const model = modelKeyPart(options.model);
-  const weighted = weightedMilli(model, options.usage);
-  const add = (field: UsageField, value: bigint) => ({
-    type: "sum" as const,
-    key: usageKey(day, options.user, model, field),
-    value: new Deno.KvU64(value),
-  });
-  const mutations: Deno.KvMutation[] = [
-    add("requests", 1n),
-    add("prompt", tokenCount(options.usage.promptTokens)),
-    add("completion", tokenCount(options.usage.completionTokens)),
-    add("weighted", weighted),
-    { type: "sum", key: usageTotalKey(day, options.user), value: new Deno.KvU64(weighted) },
-  ];
-  for (let failures = 0;;) {
-    try {
-      await kv.atomic().mutate(...mutations).commit();
-      return;
-    } catch (error) {
-      if (error instanceof Deno.errors.BadResource) throw error; // KV closed: retrying is futile.
-      if (!isBusy(error) && ++failures >= MAX_RECORD_FAILURES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** failures * Math.random()));
-    }
-  }
-}
-
-/** Weighted tokens of a usage-total entry (stored in thousandths). */
-export function weightedOf(entry: Deno.KvEntryMaybe<Deno.KvU64>): number {
-  return entry.value ? Number(entry.value.value) / MILLI : 0;
-}
-
-/** Usage rows of the last `days` UTC days up to `now`, for one user or all, by day, user, model. */
-export async function listUsage(
-  kv: Deno.Kv,
-  options: { user?: string; days: number; now: number },
-): Promise<UsageRow[]> {
-  const days = Array.from(
-    { length: options.days },
-    (_, i) => utcDay(options.now - (options.days - 1 - i) * DAY_MS),
-  );
-  const selectors: Deno.KvListSelector[] = options.user === undefined
-    ? [{ start: ["usage", days[0]], end: ["usage", utcDay(options.now + DAY_MS)] }]
-    : days.map((day) => ({ prefix: ["usage", day, options.user!] }));
-  const lists = await Promise.all(selectors.map((selector) => Array.fromAsync(kv.list(selector))));
-  const rows = new Map<string, UsageRow>();
-  for (const entry of lists.flat() as Deno.KvEntry<Deno.KvU64>[]) {
-    const [, date, user, model, field] = entry.key as string[];
-    const id = `${date}\n${user}\n${model}`;
-    const row = rows.get(id) ?? newRow(date, user, model);
-    rows.set(id, row);
-    setField(row, field as UsageField, Number(entry.value.value));
-  }
-  return [...rows.values()];
-}
-
-function newRow(date: string, user: string, model: string): UsageRow {
-  return {
-    date,
-    user,
-    model,
-    requests: 0,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    weighted_tokens: 0,
-  };
-}
-
-function setField(row: UsageRow, field: UsageField, value: number): void {
-  if (field === "requests") row.requests = value;
-  else if (field === "prompt") row.prompt_tokens = value;
-  else if (field === "completion") row.completion_tokens = value;
-  else row.weighted_tokens = value / MILLI;
 }

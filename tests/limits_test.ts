@@ -4,7 +4,7 @@ import { loadConfig } from "../lib/config.ts";
 import { ApiError } from "../lib/errors.ts";
 import type { Caller, TokenUsage } from "../lib/governance.ts";
 import { createKey, updateUser } from "../lib/keys.ts";
-import { listUsage } from "../lib/limits.ts";
+import { listUsage } from "../lib/usage.ts";
 import { createTestKey, fakeClock, startKvGateway } from "./support/kv_server.ts";
 
 const SERVER = new URL("./support/kv_server.ts", import.meta.url).pathname;
@@ -264,4 +264,22 @@ Deno.test("record() retries failed commits and counts the usage exactly once", a
   assert.equal(failures.length, 0);
   const rows = await listUsage(kv, { user: "ivan", days: 1, now: clock.now() });
   assert.deepEqual(rows.map((r) => [r.requests, r.weighted_tokens]), [[1, 10]]);
+});
+
+Deno.test("200 concurrent records, grouped into few commits, count every token exactly once", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const clock = fakeClock();
+  const governance = createGovernance({ config: loadConfig({}), kv, now: clock.now });
+  const caller = { keyId: "k", user: "judy" };
+  await Promise.all(
+    Array.from(
+      { length: 200 },
+      (_, i) => governance.record(caller, i % 2 ? "glm-4.6" : "glm-4.5-flash", usage(10, 5)),
+    ),
+  );
+  const rows = await listUsage(kv, { user: "judy", days: 1, now: clock.now() });
+  const byModel = Object.fromEntries(
+    rows.map((r) => [r.model, [r.requests, r.prompt_tokens, r.weighted_tokens]]),
+  );
+  assert.deepEqual(byModel, { "glm-4.6": [100, 1000, 3000], "glm-4.5-flash": [100, 1000, 150] });
 });
