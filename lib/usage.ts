@@ -77,11 +77,14 @@ interface UsageQueue {
 const usageQueues = new WeakMap<Deno.Kv, UsageQueue>();
 /** Usage records written by one atomic (each is five sums; KV allows 1000 mutations). */
 const RECORDS_PER_COMMIT = 100;
+/** How long usage gathers in memory before a commit: fewer, larger commits under load. */
+const USAGE_FLUSH_MS = 20;
 
 /**
- * Adds a request's usage to its user's day. Records that arrive while a commit is in flight are
- * summed in memory and written together by the next commit (a group commit); sums never
- * conflict, and failed commits are retried. Resolves once this request's usage is written.
+ * Adds a request's usage to its user's day. Records are summed in memory for
+ * {@link USAGE_FLUSH_MS} (and while a commit is in flight) and written together by one commit
+ * (a group commit); sums never conflict, and failed commits are retried. Resolves once this
+ * request's usage is written.
  */
 export function recordUsage(
   kv: Deno.Kv,
@@ -108,7 +111,10 @@ export function recordUsage(
   entry.completion += tokenCount(options.usage.completionTokens);
   entry.weighted += weightedMilli(model, options.usage);
   const written = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
-  if (!queue.running) void drainUsage(kv, queue);
+  if (!queue.running) {
+    queue.running = true;
+    setTimeout(() => void drainUsage(kv, queue), USAGE_FLUSH_MS);
+  }
   return written;
 }
 
