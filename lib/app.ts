@@ -138,6 +138,25 @@ async function dispatch(
   }
 }
 
+/** Paths made only of these need no normalizing: `new URL()` would return them as they are. */
+const PLAIN_PATH = /^\/[A-Za-z0-9/_-]*$/;
+
+/** The pathname of an absolute URL; the URL parser only for paths it could change. */
+function pathOf(url: string): string {
+  const authority = url.indexOf("//") + 2;
+  let end = url.length;
+  for (const mark of ["?", "#"]) {
+    const at = url.indexOf(mark, authority);
+    if (at !== -1 && at < end) end = at;
+  }
+  const start = url.indexOf("/", authority);
+  if (start !== -1 && start < end) {
+    const path = url.slice(start, end);
+    if (PLAIN_PATH.test(path)) return path;
+  }
+  return new URL(url).pathname;
+}
+
 /** Builds the gateway's request handler. */
 export function createHandler(deps: Deps): (request: Request) => Promise<Response> {
   const full: AppDeps = {
@@ -149,7 +168,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
   };
   return async (request) => {
     const started = performance.now();
-    const path = new URL(request.url).pathname.replace(/\/+$/, "") || "/";
+    const path = pathOf(request.url).replace(/\/+$/, "") || "/";
     const trace: RequestTrace = {};
     if (full.config.debugMode) {
       logDebug(full.log, "client request", {

@@ -15,25 +15,14 @@ export async function readJsonObject(
   request: Request,
   limit: number,
 ): Promise<Record<string, unknown>> {
-  const declared = Number(request.headers.get("content-length"));
+  const length = request.headers.get("content-length");
+  const declared = Number(length);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
   if (!request.body) throw invalidBody("the body is empty");
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = request.body.getReader();
-  while (true) {
-    const { done, value } = await reader.read().catch(() => {
-      throw invalidBody("the body could not be read");
-    });
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, size);
+  const bytes = length !== null && Number.isFinite(declared)
+    ? await readDeclared(request, limit)
+    : await readChunked(request.body, limit);
+  const size = bytes.byteLength;
   let parsed: unknown;
   try {
     parsed = JSON.parse(new TextDecoder().decode(bytes));
@@ -46,6 +35,41 @@ export async function readJsonObject(
     throw invalidBody("expected a JSON object");
   }
   return parsed as Record<string, unknown>;
+}
+
+/**
+ * A body of declared length within the limit, read in one piece (the server stops at the declared
+ * length). Cheaper than a reader, which also keeps a 64 KiB buffer for as long as the request lives.
+ */
+async function readDeclared(request: Request, limit: number): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await request.arrayBuffer());
+  } catch {
+    throw invalidBody("the body could not be read");
+  }
+  if (bytes.byteLength > limit) throw tooLarge(limit);
+  return bytes;
+}
+
+/** A body of unknown length, read piece by piece up to the limit. */
+async function readChunked(body: ReadableStream<Uint8Array>, limit: number): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  while (true) {
+    const { done, value } = await reader.read().catch(() => {
+      throw invalidBody("the body could not be read");
+    });
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0] : concat(chunks, size);
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -126,9 +126,10 @@ export async function runChat(
   );
   const { promise: streamEnd, resolve: endStream } = Promise.withResolvers<void>();
   trace.streamEnd = streamEnd;
-  const body = relayStream(events, rendering.stream(), {
+  const body = await relayStream(events, rendering.stream(), {
     keepaliveMs: deps.keepaliveMs,
     abortUpstream: call.abort,
+    signal: request.signal,
     onEnd: (outcome) => {
       meter(ctx, plan, outcome);
       if (outcome.error) trace.streamError = outcome.error.message;

@@ -184,7 +184,7 @@ export function completionEvents(body: Json): GlmEvent[] {
 
 /** Reads a GLM SSE stream as events; the last event is always a finish or an error. */
 export async function* glmEvents(
-  messages: ReadableStream<SseMessage>,
+  messages: AsyncIterable<SseMessage>,
   onFailure: (error: unknown) => ApiError,
   onId?: (id: string) => void,
 ): AsyncGenerator<GlmEvent> {

@@ -19,6 +19,8 @@ export interface AnswerScript {
   delayMs?: number;
   /** Delay before each stream chunk. */
   chunkDelayMs?: number;
+  /** Delay before the first stream chunk (default: chunkDelayMs); 0 sends it with the headers. */
+  firstChunkDelayMs?: number;
   /** Split the text into this many chunks (default: by word). */
   textChunks?: number;
   /** Stream: stop after this many chunks and cut the connection. */
@@ -289,9 +291,10 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
     let timer: number | undefined;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
-        if (script.chunkDelayMs) {
-          await new Promise((r) => timer = setTimeout(r, script.chunkDelayMs));
-        }
+        const delay = sent === 0
+          ? script.firstChunkDelayMs ?? script.chunkDelayMs
+          : script.chunkDelayMs;
+        if (delay) await new Promise((r) => timer = setTimeout(r, delay));
         if (script.resetAfterChunks !== undefined && sent >= script.resetAfterChunks) {
           finished = true;
           controller.error(new Error("connection reset by fake upstream"));

@@ -414,6 +414,37 @@ Deno.test("a client abort mid-stream reaches upstream within a second", async ()
   assert.equal(gw.upstream.aborted, 1);
 });
 
+Deno.test("a client gone before the first event aborts upstream and is logged", async () => {
+  await using gw = await startOpenAIGateway();
+  gw.upstream.enqueue({ kind: "answer", reasoning: "", text: "late", firstChunkDelayMs: 3000 });
+  const controller = new AbortController();
+  const reply = gw.fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TEST_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "glm-4.6", messages: ask("x"), stream: true }),
+    signal: controller.signal,
+  }).then((r) => r.body?.cancel(), () => "aborted");
+  while (gw.upstream.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
+  const aborted = gw.upstream.nextAbort().then(() => true);
+  controller.abort();
+  await reply;
+  let timer: number | undefined;
+  const bound = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), 1000);
+  });
+  const reached = await Promise.race([aborted, bound]);
+  clearTimeout(timer);
+  assert.equal(reached, true, "the fake upstream saw its reader go away within 1 s");
+  await gw.governance.settled();
+  await new Promise((r) => setTimeout(r, 50));
+  const line = gw.logs.map((l) => JSON.parse(l)).find((l) => l.path === "/v1/chat/completions");
+  assert.ok(line, "the request was logged");
+  assert.equal(
+    line.upstreamRequestId === undefined || typeof line.upstreamRequestId === "string",
+    true,
+  );
+});
+
 Deno.test("an SDK stream abandoned with break stops the upstream stream", async () => {
   await using gw = await startOpenAIGateway();
   gw.upstream.enqueue({
