@@ -45,7 +45,7 @@ export interface GovernanceDeps {
 export const DEFAULT_KEY_ID = "default";
 
 interface Context extends GovernanceDeps {
-  defaultKeyHash: Promise<Uint8Array> | null;
+  defaultKeyHash: Uint8Array | null;
   /** Key hash → caller, for keys seen before (see identify). */
   knownKeys: Map<string, Caller>;
 }
@@ -82,8 +82,8 @@ const KNOWN_KEYS_MAX = 10_000;
  * refused at once all the same.
  */
 async function identify(context: Context, apiKey: string): Promise<Caller> {
-  const digest = await sha256(apiKey);
-  if (context.defaultKeyHash && bytesEqual(digest, await context.defaultKeyHash)) {
+  const digest = sha256(apiKey);
+  if (context.defaultKeyHash && bytesEqual(digest, context.defaultKeyHash)) {
     return { keyId: DEFAULT_KEY_ID, user: DEFAULT_KEY_ID };
   }
   const hash = toHex(digest);

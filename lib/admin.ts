@@ -47,7 +47,7 @@ const ROUTES: { pattern: RegExp; methods: Record<string, AdminHandler> }[] = [
 export async function handleAdmin(request: Request, deps: AppDeps): Promise<Response> {
   const path = new URL(request.url).pathname.replace(/\/+$/, "");
   if (!deps.config.adminKey) throw unknownPath(path);
-  await authorize(request, deps.config.adminKey);
+  authorize(request, deps.config.adminKey);
   for (const route of ROUTES) {
     const match = path.match(route.pattern);
     if (!match) continue;
@@ -78,7 +78,7 @@ function unknownPath(path: string): ApiError {
   );
 }
 
-async function authorize(request: Request, adminKey: string): Promise<void> {
+function authorize(request: Request, adminKey: string): void {
   const match = request.headers.get("authorization")?.trim().match(/^Bearer\s+(.+)$/i);
   if (!match) {
     throw new ApiError(
@@ -87,7 +87,7 @@ async function authorize(request: Request, adminKey: string): Promise<void> {
       "Missing admin key: send it as Authorization: Bearer ADMIN_KEY",
     );
   }
-  if (!await secretsEqual(match[1].trim(), adminKey)) {
+  if (!secretsEqual(match[1].trim(), adminKey)) {
     throw new ApiError(401, "authentication", "Invalid admin key: send the server's ADMIN_KEY");
   }
 }

@@ -104,8 +104,8 @@ export function newUser(name: string, now: number): UserRecord {
 }
 
 /** The hex SHA-256 of a client key: its look-up handle in KV. */
-export async function hashApiKey(key: string): Promise<string> {
-  return toHex(await sha256(key));
+export function hashApiKey(key: string): string {
+  return toHex(sha256(key));
 }
 
 /** Keys of a user that are not revoked and not expired (disabled keys count: they can be enabled). */
@@ -137,7 +137,7 @@ export function createKey(kv: Deno.Kv, options: CreateKeyOptions): Promise<Creat
       user,
       name: options.name,
       ...keyHint(key),
-      hash: await hashApiKey(key),
+      hash: hashApiKey(key),
       createdAt: now,
       expiresAt: now + options.lifetimeDays * DAY_MS,
       disabled: false,
