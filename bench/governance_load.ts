@@ -1,0 +1,58 @@
+/**
+ * Keys, rate limit and usage under load, without HTTP: `deno run -A bench/governance_load.ts [KV]`.
+ * Prints wall time, CPU time and KV commits per admitted-and-recorded request at 1 and 32 at once.
+ */
+
+import process from "node:process";
+import { createGovernance } from "../lib/access.ts";
+import { loadConfig } from "../lib/config.ts";
+import { createKey } from "../lib/keys.ts";
+
+const REQUESTS = 2000;
+const dir = await Deno.makeTempDir({ prefix: "governance_load_" });
+const kv = await Deno.openKv(Deno.args[0] ?? `${dir}/kv.sqlite3`);
+const config = loadConfig({
+  DEFAULT_KEY: "",
+  RATE_LIMIT_RPM: "1000000",
+  DAILY_TOKEN_BUDGET: String(Number.MAX_SAFE_INTEGER),
+});
+const governance = createGovernance({ config, kv, now: Date.now });
+const options = { user: "bench", name: null, lifetimeDays: 1, maxKeysPerUser: 5, now: Date.now() };
+const { key } = await createKey(kv, options);
+const usage = { promptTokens: 100, completionTokens: 50, cachedTokens: 0, estimated: false };
+
+let commits = 0;
+const atomic = kv.atomic.bind(kv);
+kv.atomic = () => {
+  const operation = atomic();
+  const commit = operation.commit.bind(operation);
+  operation.commit = () => {
+    commits++;
+    return commit();
+  };
+  return operation;
+};
+
+for (const concurrency of [1, 32]) {
+  let started = 0;
+  commits = 0;
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (started++ < REQUESTS) {
+      const { caller } = await governance.admit(key);
+      void governance.record(caller, "glm-4.6", usage);
+    }
+  }));
+  await governance.settled();
+  const used = process.cpuUsage(cpu);
+  console.log(
+    `${concurrency} at once: ${
+      ((performance.now() - wall) / REQUESTS * 1000).toFixed(0)
+    } µs wall, ` +
+      `${((used.user + used.system) / REQUESTS).toFixed(0)} µs CPU, ` +
+      `${(commits / REQUESTS).toFixed(2)} commits per request`,
+  );
+}
+kv.close();
+await Deno.remove(dir, { recursive: true });
