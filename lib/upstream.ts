@@ -22,7 +22,7 @@ export interface UpstreamCall {
   abort(): void;
   /** Stops the total-time timer once the body is fully read. */
   finish(): void;
-  /** Resolves to an ApiError when the call is cut short by the timeout. */
+  /** Whether the call was cut short by UPSTREAM_TIMEOUT_MS. */
   readonly timedOut: () => boolean;
 }
 
@@ -101,7 +101,7 @@ export async function callUpstream(
     clientSignal?.removeEventListener("abort", abort);
     if (timedOut) throw timeoutError(config.upstreamTimeoutMs);
     if (clientSignal?.aborted) {
-      throw new ApiError(499 as number, "invalid_request", "Client closed the request");
+      throw new ApiError(499, "invalid_request", "Client closed the request before Z.ai answered");
     }
     throw new ApiError(
       502,
