@@ -82,7 +82,7 @@ export async function relayStream(
   };
   const next = (waitMs: number): Promise<IteratorResult<GlmEvent> | typeof KEEPALIVE> => {
     pending ??= events.next();
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = new Promise<typeof KEEPALIVE>((resolve) => {
       timer = setTimeout(() => resolve(KEEPALIVE), waitMs);
     });

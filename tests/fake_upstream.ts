@@ -288,7 +288,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
     const lines = streamLines(script, body);
     let sent = 0;
     let finished = false;
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const stream = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const delay = sent === 0

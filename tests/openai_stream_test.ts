@@ -404,7 +404,7 @@ Deno.test("a client abort mid-stream reaches upstream within a second", async ()
   const aborted = gw.upstream.nextAbort().then(() => true);
   controller.abort();
   await reader.read().catch(() => {});
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const bound = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), 1000);
   });
@@ -428,7 +428,7 @@ Deno.test("a client gone before the first event aborts upstream and is logged", 
   const aborted = gw.upstream.nextAbort().then(() => true);
   controller.abort();
   await reply;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const bound = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(false), 1000);
   });

@@ -25,7 +25,7 @@ export interface CdpEvent {
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 function withLimit<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const limit = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`Gave up waiting for ${what}`)), WAIT_LIMIT_MS);
   });
