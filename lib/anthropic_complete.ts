@@ -2,15 +2,13 @@
 
 import { stopSequences } from "./anthropic_request.ts";
 import {
-  clamp,
-  glmUserId,
   isObject,
   optionalBoolean,
   optionalNumber,
   optionalPositiveInt,
   requiredString,
-  upstreamMaxTokens,
 } from "./body.ts";
+import { glmSampling, glmUserId } from "./glm_fields.ts";
 import type { ChatPlan } from "./chat_flow.ts";
 import type { CollectedAnswer } from "./collect.ts";
 import type { Config } from "./config.ts";
@@ -52,7 +50,7 @@ export function promptMessages(prompt: string): Json[] {
 }
 
 /** Validates and translates a `/v1/complete` request; thinking is switched off upstream. */
-export async function planComplete(body: Json, config: Readonly<Config>): Promise<ChatPlan> {
+export function planComplete(body: Json, config: Readonly<Config>): ChatPlan {
   const model = resolveModel(requiredString(body, "model"), config.modelAliases);
   const prompt = requiredString(body, "prompt");
   const maxTokens = optionalPositiveInt(body, "max_tokens_to_sample");
@@ -64,22 +62,15 @@ export async function planComplete(body: Json, config: Readonly<Config>): Promis
     model: model.upstream,
     messages: promptMessages(prompt),
     stream,
-    max_tokens: upstreamMaxTokens(maxTokens, [
-      config.maxOutputTokens,
-      model.info?.maxOutputTokens ?? Infinity,
-    ]),
+    ...glmSampling(body, { maxTemperature: 1, maxTokens, config, info: model.info }),
   };
   if (model.info?.thinking ?? true) glm.thinking = { type: "disabled" };
-  const temperature = optionalNumber(body, "temperature", 0, 1);
-  if (temperature !== undefined) glm.temperature = temperature;
-  const topP = optionalNumber(body, "top_p", 0, 1);
-  if (topP !== undefined) glm.top_p = clamp(topP, 0.01, 1);
   optionalNumber(body, "top_k", 0, Number.MAX_SAFE_INTEGER);
   const metadata = body.metadata;
   if (metadata !== undefined && metadata !== null && !isObject(metadata)) {
     throw invalidField("metadata", "metadata must be an object");
   }
-  const userId = await glmUserId(isObject(metadata) ? metadata.user_id : undefined);
+  const userId = glmUserId(isObject(metadata) ? metadata.user_id : undefined);
   if (userId) glm.user_id = userId;
   const stops = [...new Set([...stopSequences(body.stop_sequences), IMPLICIT_STOP])];
   return { glm, stream, model, stopSequences: stops };

@@ -2,15 +2,13 @@
 
 import { glmMessages } from "./anthropic_content.ts";
 import {
-  clamp,
-  glmUserId,
   isObject,
   optionalBoolean,
   optionalNumber,
   optionalPositiveInt,
   requiredString,
-  upstreamMaxTokens,
 } from "./body.ts";
+import { glmSampling, glmUserId } from "./glm_fields.ts";
 import type { ChatPlan } from "./chat_flow.ts";
 import type { Config } from "./config.ts";
 import { invalidField } from "./errors.ts";
@@ -101,22 +99,22 @@ function outputFormat(body: Json): Json | undefined {
   return format.type === "json_schema" ? { type: "json_object" } : undefined;
 }
 
-async function userIdOf(body: Json): Promise<string | undefined> {
+function userIdOf(body: Json): string | undefined {
   const metadata = optionalObject(body, "metadata");
   const user = metadata?.user_id;
   if (user === undefined || user === null) return undefined;
   if (typeof user !== "string") {
     throw invalidField("metadata.user_id", "metadata.user_id must be a string");
   }
-  return await glmUserId(user);
+  return glmUserId(user);
 }
 
 /** Validates and translates a Messages request; 400 naming the field on bad input. */
-export async function planAnthropicMessages(
+export function planAnthropicMessages(
   body: Json,
   config: Readonly<Config>,
   options: AnthropicPlanOptions,
-): Promise<ChatPlan> {
+): ChatPlan {
   const model = resolveModel(requiredString(body, "model"), config.modelAliases);
   const { info } = model;
   const maxTokens = optionalPositiveInt(body, "max_tokens");
@@ -136,16 +134,7 @@ export async function planAnthropicMessages(
     verifyThinking: options.verifyThinking,
   });
   const glm: Json = { model: model.upstream, messages, stream };
-  if (maxTokens !== undefined) {
-    glm.max_tokens = upstreamMaxTokens(maxTokens, [
-      config.maxOutputTokens,
-      info?.maxOutputTokens ?? Infinity,
-    ]);
-  }
-  const temperature = optionalNumber(body, "temperature", 0, 1);
-  if (temperature !== undefined) glm.temperature = temperature;
-  const topP = optionalNumber(body, "top_p", 0, 1);
-  if (topP !== undefined) glm.top_p = clamp(topP, 0.01, 1);
+  Object.assign(glm, glmSampling(body, { maxTemperature: 1, maxTokens, config, info }));
   optionalNumber(body, "top_k", 0, Number.MAX_SAFE_INTEGER); // validated, then dropped
   const format = outputFormat(body);
   if (format) glm.response_format = format;
@@ -161,7 +150,7 @@ export async function planAnthropicMessages(
   }
   const thinking = thinkingType(body);
   if (thinking && (info?.thinking ?? true)) glm.thinking = { type: thinking };
-  const userId = await userIdOf(body);
+  const userId = userIdOf(body);
   if (userId) glm.user_id = userId;
   return { glm, stream, model, stopSequences: stopSequences(body.stop_sequences) };
 }

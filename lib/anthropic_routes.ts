@@ -14,7 +14,7 @@ export async function handleMessages(request: Request, ctx: RouteContext): Promi
   const { config, kv } = ctx.deps;
   const body = await readJsonObject(request, config.maxBodyBytes);
   const signer = await thinkingSigner(kv);
-  const plan = await planAnthropicMessages(body, config, { verifyThinking: signer.verify });
+  const plan = planAnthropicMessages(body, config, { verifyThinking: signer.verify });
   const options = {
     model: plan.model.requested,
     signer,
@@ -30,7 +30,7 @@ export async function handleMessages(request: Request, ctx: RouteContext): Promi
 export async function handleCountTokens(request: Request, ctx: RouteContext): Promise<Response> {
   const { config } = ctx.deps;
   const body = await readJsonObject(request, config.maxBodyBytes);
-  const plan = await planAnthropicMessages(body, config, {
+  const plan = planAnthropicMessages(body, config, {
     verifyThinking: () => true,
     requireMaxTokens: false,
   });
@@ -41,7 +41,7 @@ export async function handleCountTokens(request: Request, ctx: RouteContext): Pr
 /** `POST /v1/complete`: the legacy Text Completions API. */
 export async function handleComplete(request: Request, ctx: RouteContext): Promise<Response> {
   const body = await readJsonObject(request, ctx.deps.config.maxBodyBytes);
-  const plan = await planComplete(body, ctx.deps.config);
+  const plan = planComplete(body, ctx.deps.config);
   const model = plan.model.requested;
   return runChat(request, ctx, plan, {
     stream: () => new CompletionStreamRenderer(model),

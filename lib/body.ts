@@ -135,26 +135,3 @@ export function requiredString(body: Record<string, unknown>, field: string, pat
   }
   return value;
 }
-
-/** Clamps a number into [min, max]. */
-export function clamp(value: number, min: number, max: number): number {
-  return Math.min(max, Math.max(min, value));
-}
-
-/** `max_tokens` as sent upstream: lowered to the gateway's and the model's limits, never rejected for size. */
-export function upstreamMaxTokens(
-  requested: number | undefined,
-  limits: number[],
-): number | undefined {
-  if (requested === undefined) return undefined;
-  return Math.min(requested, ...limits);
-}
-
-/** GLM's `user_id` from a client's end-user id: kept at 6–128 characters, longer ones hashed. */
-export async function glmUserId(user: unknown): Promise<string | undefined> {
-  if (typeof user !== "string") return undefined;
-  if (user.length >= 6 && user.length <= 128) return user;
-  if (user.length < 6) return undefined;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(user));
-  return "u-" + Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}

@@ -13,7 +13,7 @@ export async function handleChatCompletions(
 ): Promise<Response> {
   const { config } = ctx.deps;
   const body = await readJsonObject(request, config.maxBodyBytes);
-  const plan = await planOpenAIChat(body, config, request.headers.get("accept"));
+  const plan = planOpenAIChat(body, config, request.headers.get("accept"));
   const options = {
     model: plan.model.requested,
     reasoningOutput: config.reasoningOutput,

@@ -1,15 +1,7 @@
 /** OpenAI Chat Completions request → GLM request (wire-format notes, section 8). */
 
-import {
-  clamp,
-  glmUserId,
-  isObject,
-  optionalBoolean,
-  optionalNumber,
-  optionalPositiveInt,
-  requiredString,
-  upstreamMaxTokens,
-} from "./body.ts";
+import { isObject, optionalBoolean, optionalPositiveInt, requiredString } from "./body.ts";
+import { glmSampling, glmUserId } from "./glm_fields.ts";
 import type { ChatPlan } from "./chat_flow.ts";
 import type { Config } from "./config.ts";
 import { invalidField } from "./errors.ts";
@@ -208,11 +200,11 @@ export interface OpenAIPlan extends ChatPlan {
 }
 
 /** Validates and translates an OpenAI chat request; 400 naming the field on bad input. */
-export async function planOpenAIChat(
+export function planOpenAIChat(
   body: Json,
   config: Readonly<Config>,
   accept: string | null,
-): Promise<OpenAIPlan> {
+): OpenAIPlan {
   const model = resolveModel(requiredString(body, "model"), config.modelAliases);
   const { info } = model;
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
@@ -222,17 +214,9 @@ export async function planOpenAIChat(
   const messages = body.messages.map((m, i) => glmMessage(m, i, model.requested, info));
   const glm: Json = { model: model.upstream, messages, stream };
 
-  const temperature = optionalNumber(body, "temperature", 0, 2);
-  if (temperature !== undefined) glm.temperature = clamp(temperature, 0, 1);
-  const topP = optionalNumber(body, "top_p", 0, 1);
-  if (topP !== undefined) glm.top_p = clamp(topP, 0.01, 1);
-  const requested = optionalPositiveInt(body, "max_completion_tokens") ??
+  const maxTokens = optionalPositiveInt(body, "max_completion_tokens") ??
     optionalPositiveInt(body, "max_tokens");
-  const maxTokens = upstreamMaxTokens(requested, [
-    config.maxOutputTokens,
-    info?.maxOutputTokens ?? Infinity,
-  ]);
-  if (maxTokens !== undefined) glm.max_tokens = maxTokens;
+  Object.assign(glm, glmSampling(body, { maxTemperature: 2, maxTokens, config, info }));
   const n = optionalPositiveInt(body, "n");
   if (n !== undefined && n > 1) {
     throw invalidField("n", "n greater than 1 is not supported by GLM: send n=1");
@@ -264,7 +248,7 @@ export async function planOpenAIChat(
   }
   const format = responseFormat(body.response_format);
   if (format) glm.response_format = format;
-  const userId = await glmUserId(body.user);
+  const userId = glmUserId(body.user);
   if (userId) glm.user_id = userId;
 
   const streamOptions = body.stream_options;

@@ -16,10 +16,12 @@ function plan(
   options: { accept?: string | null; env?: Loose } = {},
 ) {
   const config = options.env ? loadConfig(options.env) : CONFIG;
-  return planOpenAIChat(
-    { model: "glm-4.6", messages: [{ role: "user", content: "hi" }], ...body },
-    config,
-    options.accept === undefined ? JSON_ACCEPT : options.accept,
+  return Promise.resolve().then(() =>
+    planOpenAIChat(
+      { model: "glm-4.6", messages: [{ role: "user", content: "hi" }], ...body },
+      config,
+      options.accept === undefined ? JSON_ACCEPT : options.accept,
+    )
   );
 }
 
