@@ -50,6 +50,26 @@ export class StopMatcher {
   }
 }
 
+/** One event through the matcher: what to pass on, and the sequence when one matched. */
+function step(matcher: StopMatcher, event: GlmEvent): { out: GlmEvent[]; matched?: string } {
+  const out: GlmEvent[] = [];
+  if (event.type === "text") {
+    const { emit, matched } = matcher.feed(event.text);
+    if (emit) out.push({ type: "text", text: emit });
+    return { out, matched };
+  }
+  if (event.type === "finish" || event.type === "error" || event.type === "tool_call_start") {
+    const rest = matcher.flush();
+    if (rest) out.push({ type: "text", text: rest });
+  }
+  out.push(event);
+  return { out };
+}
+
+function stopFinish(sequence: string): GlmEvent {
+  return { type: "finish", reason: "stop_sequence", stopSequence: sequence };
+}
+
 /** Applies stop sequences to an event stream: text is cut at the first match, which finishes it. */
 export async function* withStopSequences(
   events: AsyncIterable<GlmEvent>,
@@ -58,45 +78,24 @@ export async function* withStopSequences(
   if (sequences.length === 0) return yield* events;
   const matcher = new StopMatcher(sequences);
   for await (const event of events) {
-    if (event.type === "text") {
-      const { emit, matched } = matcher.feed(event.text);
-      if (emit) yield { type: "text", text: emit };
-      if (matched !== undefined) {
-        yield { type: "finish", reason: "stop_sequence", stopSequence: matched };
-        return;
-      }
-      continue;
-    }
-    if (event.type === "finish" || event.type === "error" || event.type === "tool_call_start") {
-      const rest = matcher.flush();
-      if (rest) yield { type: "text", text: rest };
-    }
-    yield event;
+    const { out, matched } = step(matcher, event);
+    yield* out;
+    if (matched !== undefined) return yield stopFinish(matched);
   }
 }
 
-/** The synchronous form of {@link withStopSequences}, for whole responses. */
+/** The synchronous form of {@link withStopSequences}, for whole responses (their usage is kept). */
 export function applyStopSequences(events: GlmEvent[], sequences: readonly string[]): GlmEvent[] {
   if (sequences.length === 0) return events;
-  const out: GlmEvent[] = [];
+  const result: GlmEvent[] = [];
   const matcher = new StopMatcher(sequences);
   for (const event of events) {
-    if (event.type === "text") {
-      const { emit, matched } = matcher.feed(event.text);
-      if (emit) out.push({ type: "text", text: emit });
-      if (matched !== undefined) {
-        const usage = events.find((e) => e.type === "usage");
-        if (usage) out.push(usage);
-        out.push({ type: "finish", reason: "stop_sequence", stopSequence: matched });
-        return out;
-      }
-      continue;
+    const { out, matched } = step(matcher, event);
+    result.push(...out);
+    if (matched !== undefined) {
+      const usage = events.find((e) => e.type === "usage");
+      return [...result, ...(usage ? [usage] : []), stopFinish(matched)];
     }
-    if (event.type === "finish" || event.type === "tool_call_start") {
-      const rest = matcher.flush();
-      if (rest) out.push({ type: "text", text: rest });
-    }
-    out.push(event);
   }
-  return out;
+  return result;
 }
