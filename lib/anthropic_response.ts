@@ -57,14 +57,14 @@ export function toolInput(args: string): Json {
   return { _raw_arguments: args };
 }
 
-function usageJson(usage: Usage | undefined, inputTokens: number, outputChars: number): Json {
+function usageJson(usage: Usage | undefined, inputTokens: number): Json {
   const prompt = usage?.promptTokens ?? inputTokens;
   const cached = Math.min(prompt, usage?.cachedTokens ?? 0);
   return {
     input_tokens: prompt - cached,
     cache_creation_input_tokens: 0,
     cache_read_input_tokens: cached,
-    output_tokens: usage?.completionTokens ?? Math.ceil(outputChars / 4),
+    output_tokens: usage?.completionTokens ?? 0,
   };
 }
 
@@ -76,11 +76,9 @@ export function anthropicMessage(answer: CollectedAnswer, options: AnthropicRend
     content.push({ type: "thinking", thinking: answer.reasoning, signature });
   }
   if (answer.text) content.push({ type: "text", text: answer.text });
-  let outputChars = answer.reasoning.length + answer.text.length;
   for (const call of answer.toolCalls) {
     const input = toolInput(call.arguments);
     content.push({ type: "tool_use", id: toolUseId(call.id), name: call.name, input });
-    outputChars += call.name.length + call.arguments.length;
   }
   return {
     id: messageId(),
@@ -90,7 +88,7 @@ export function anthropicMessage(answer: CollectedAnswer, options: AnthropicRend
     content,
     stop_reason: stopReason(answer.finish, answer.toolCalls.length > 0),
     stop_sequence: answer.finish === "stop_sequence" ? answer.stopSequence ?? null : null,
-    usage: usageJson(answer.usage, options.inputTokens, outputChars),
+    usage: usageJson(answer.usage, options.inputTokens),
   };
 }
 
@@ -108,7 +106,6 @@ export class AnthropicStreamRenderer implements StreamRenderer {
   #signature?: ThinkingSignature;
   readonly #toolBlocks = new Map<number, number>();
   #usage?: Usage;
-  #outputChars = 0;
 
   constructor(options: AnthropicRenderOptions) {
     this.#options = options;
@@ -136,17 +133,13 @@ export class AnthropicStreamRenderer implements StreamRenderer {
   render(event: GlmEvent): string {
     switch (event.type) {
       case "reasoning":
-        this.#outputChars += event.text.length;
         return this.#ensure("thinking") +
           this.#delta({ type: "thinking_delta", thinking: event.text }, event.text);
       case "text":
-        this.#outputChars += event.text.length;
         return this.#ensure("text") + this.#delta({ type: "text_delta", text: event.text });
       case "tool_call_start":
-        this.#outputChars += event.name.length;
         return this.#toolStart(event);
       case "tool_call_args": {
-        this.#outputChars += event.json.length;
         const index = this.#toolBlocks.get(event.index) ?? this.#index;
         return this.#event("content_block_delta", {
           index,
@@ -221,7 +214,7 @@ export class AnthropicStreamRenderer implements StreamRenderer {
       stop_reason: stopReason(reason, this.#toolBlocks.size > 0),
       stop_sequence: reason === "stop_sequence" ? stopSequence ?? null : null,
     };
-    const usage = usageJson(this.#usage, this.#options.inputTokens, this.#outputChars);
+    const usage = usageJson(this.#usage, this.#options.inputTokens);
     return out + this.#event("message_delta", { delta, usage }) + this.#event("message_stop", {});
   }
 }

@@ -3,7 +3,7 @@
 import type { RouteContext } from "./app.ts";
 import { ApiError } from "./errors.ts";
 import { collectAnswer, type CollectedAnswer } from "./collect.ts";
-import { completionEvents, type GlmEvent, glmEvents } from "./glm_events.ts";
+import { completionEvents, type GlmEvent, glmEvents, outputLength } from "./glm_events.ts";
 import type { TokenUsage } from "./governance.ts";
 import { logDebug } from "./log.ts";
 import type { ResolvedModel } from "./models.ts";
@@ -37,7 +37,7 @@ function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
   };
 }
 
-/** Adds an estimated usage event before a finish that came without one (a locally cut answer). */
+/** Adds an estimated usage event before a finish that came without one (a locally cut answer): renderers always see usage. */
 async function* withUsage(
   events: AsyncIterable<GlmEvent>,
   plan: ChatPlan,
@@ -45,9 +45,8 @@ async function* withUsage(
   let outputChars = 0;
   let sawUsage = false;
   for await (const event of events) {
+    outputChars += outputLength(event);
     if (event.type === "usage") sawUsage = true;
-    else if (event.type === "text" || event.type === "reasoning") outputChars += event.text.length;
-    else if (event.type === "tool_call_args") outputChars += event.json.length;
     else if (event.type === "finish" && !sawUsage) {
       yield { type: "usage", ...estimatedUsage(plan, outputChars) };
     }
@@ -66,11 +65,6 @@ function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "c
     : estimatedUsage(plan, outcome.outputChars);
   // record() never throws; not awaited so the client's response is not held up.
   void ctx.deps.governance.record(ctx.admission.caller, plan.model.upstream, usage);
-}
-
-function answerChars(answer: CollectedAnswer): number {
-  return answer.reasoning.length + answer.text.length +
-    answer.toolCalls.reduce((n, c) => n + c.name.length + c.arguments.length, 0);
 }
 
 function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiError {
@@ -104,8 +98,11 @@ export async function runChat(
     call.finish();
     if (deps.config.debugMode) logDebug(deps.log, "upstream response", body);
     trace.upstreamRequestId ??= (body as { id?: string })?.id;
-    const answer = collectAnswer(applyStopSequences(completionEvents(body), plan.stopSequences));
-    meter(ctx, plan, { usage: answer.usage, outputChars: answerChars(answer) });
+    const events = applyStopSequences(completionEvents(body), plan.stopSequences);
+    const answer = collectAnswer(events);
+    const outputChars = events.reduce((n, event) => n + outputLength(event), 0);
+    answer.usage ??= { type: "usage", ...estimatedUsage(plan, outputChars) };
+    meter(ctx, plan, { usage: answer.usage, outputChars });
     return Response.json(rendering.json(answer));
   }
 

@@ -30,6 +30,21 @@ export type GlmEvent =
   | { type: "finish"; reason: FinishReason; stopSequence?: string }
   | { type: "error"; error: ApiError };
 
+/** Characters the model produced in an event (for estimates when Z.ai sends no usage). */
+export function outputLength(event: GlmEvent): number {
+  switch (event.type) {
+    case "text":
+    case "reasoning":
+      return event.text.length;
+    case "tool_call_args":
+      return event.json.length;
+    case "tool_call_start":
+      return event.name.length;
+    default:
+      return 0;
+  }
+}
+
 const KNOWN_FINISH = new Set([
   "stop",
   "tool_calls",

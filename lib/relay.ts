@@ -1,7 +1,7 @@
 /** Pipes events to a client as SSE: no buffering, keepalives while upstream is silent, abort on disconnect. */
 
 import type { ApiError } from "./errors.ts";
-import type { GlmEvent } from "./glm_events.ts";
+import { type GlmEvent, outputLength } from "./glm_events.ts";
 
 /** Turns events into one dialect's SSE text. */
 export interface StreamRenderer {
@@ -39,20 +39,6 @@ export interface RelayOptions {
 const KEEPALIVE = Symbol("keepalive");
 /** Longest wait for the first event before the response headers go out without it. */
 const FIRST_WRITE_WAIT_MS = 1000;
-
-function outputLength(event: GlmEvent): number {
-  switch (event.type) {
-    case "text":
-    case "reasoning":
-      return event.text.length;
-    case "tool_call_args":
-      return event.json.length;
-    case "tool_call_start":
-      return event.name.length;
-    default:
-      return 0;
-  }
-}
 
 /**
  * A byte stream of the rendered events, ending after a finish or an error. Resolves once the
