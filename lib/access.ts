@@ -2,32 +2,20 @@
 
 import type { Config } from "./config.ts";
 import { ApiError } from "./errors.ts";
-import type { Admission, Caller, Governance, TokenUsage } from "./governance.ts";
+import type { Caller, Governance, PendingAdmission, TokenUsage } from "./governance.ts";
 import {
-  findKeyByHash,
-  keyById,
-  keyLastUsed,
-  type KeyRecord,
-  userKey,
-  type UserRecord,
-} from "./keys.ts";
+  DEFAULT_KEY_ID,
+  type KeyAdmissions,
+  keyAdmissions,
+  mayStartEarly,
+  readCallerState,
+  requestAdmission,
+  unknownKey,
+} from "./admission.ts";
+import { findKeyByHash } from "./keys.ts";
 import { isoTime, storeError } from "./kv_store.ts";
-import {
-  effectiveLimits,
-  rateHeaders,
-  rateKey,
-  rateState,
-  takeRequestSlot,
-  windowStart,
-} from "./limits.ts";
-import {
-  listUsage,
-  recordUsage,
-  secondsUntilNextUtcDay,
-  usageTotalKey,
-  utcDay,
-  weightedOf,
-} from "./usage.ts";
+import { effectiveLimits, rateState } from "./limits.ts";
+import { listUsage, recordUsage, secondsUntilNextUtcDay, utcDay, weightedOf } from "./usage.ts";
 import type { LogSink } from "./log.ts";
 import { bytesEqual, sha256, toHex } from "./secrets.ts";
 
@@ -41,13 +29,10 @@ export interface GovernanceDeps {
   log?: LogSink;
 }
 
-/** Key id and user of `DEFAULT_KEY`, which is configured, never stored. */
-export const DEFAULT_KEY_ID = "default";
-
 interface Context extends GovernanceDeps {
   defaultKeyHash: Uint8Array | null;
-  /** Key hash → caller, for keys seen before (see identify). */
-  knownKeys: Map<string, Caller>;
+  /** Key hash (or DEFAULT_KEY_ID) → the key's caller and admissions, for keys seen before. */
+  knownKeys: Map<string, KeyAdmissions>;
 }
 
 /** Builds the gateway's governance. */
@@ -73,127 +58,56 @@ export function createGovernance(deps: GovernanceDeps): Governance {
   };
 }
 
-/** Most key hashes remembered per process; the oldest is forgotten beyond it. */
+/** Most keys remembered per process; the oldest is forgotten beyond it. */
 const KNOWN_KEYS_MAX = 10_000;
 
-/**
- * Resolves a key to its id and user. A hash seen before is answered from memory: safe, because
- * admit() re-reads the key record itself on every request, so a revoked or disabled key is
- * refused at once all the same.
- */
-async function identify(context: Context, apiKey: string): Promise<Caller> {
-  const digest = sha256(apiKey);
-  if (context.defaultKeyHash && bytesEqual(digest, context.defaultKeyHash)) {
-    return { keyId: DEFAULT_KEY_ID, user: DEFAULT_KEY_ID };
-  }
-  const hash = toHex(digest);
-  const known = context.knownKeys.get(hash);
-  if (known) return known;
-  const entry = await findKeyByHash(context.kv, hash);
-  if (!entry) throw unknownKey();
-  const caller = { keyId: entry.id, user: entry.user };
-  if (context.knownKeys.size >= KNOWN_KEYS_MAX) {
-    context.knownKeys.delete(context.knownKeys.keys().next().value!);
-  }
-  context.knownKeys.set(hash, caller);
-  return caller;
-}
-
-function unknownKey(): ApiError {
+function missingKey(): ApiError {
   return new ApiError(
     401,
     "authentication",
-    "Unknown API key: check the key you sent, or ask the operator for a new one",
+    "Missing API key: send it as x-api-key or Authorization: Bearer",
   );
 }
 
-function checkKey(key: KeyRecord | null, now: number): void {
-  if (!key) throw unknownKey();
-  if (key.disabled) {
-    throw new ApiError(
-      403,
-      "permission",
-      `API key ${key.id} is disabled: ask the operator to enable it, or use another key`,
-    );
-  }
-  if (now >= key.expiresAt) {
-    throw new ApiError(
-      403,
-      "permission",
-      `API key ${key.id} expired at ${isoTime(key.expiresAt)}: ask the operator for a new key`,
-    );
-  }
+/**
+ * The admissions of a key's caller. A hash seen before is answered from memory: safe, because
+ * every decision re-reads the key record, so a revoked or disabled key is refused all the same.
+ */
+async function admissionsOf(context: Context, hash: string): Promise<KeyAdmissions> {
+  const known = context.knownKeys.get(hash);
+  if (known) return known;
+  if (hash === DEFAULT_KEY_ID) return remember(context, hash, { keyId: hash, user: hash });
+  const entry = await findKeyByHash(context.kv, hash);
+  if (!entry) throw unknownKey();
+  return remember(context, hash, { keyId: entry.id, user: entry.user });
 }
 
-function checkUser(name: string, user: UserRecord | null): void {
-  if (user?.disabled) {
-    throw new ApiError(
-      403,
-      "permission",
-      `User ${name} is disabled: ask the operator to enable the user`,
-    );
+function remember(context: Context, hash: string, caller: Caller): KeyAdmissions {
+  const known = context.knownKeys.get(hash);
+  if (known) return known;
+  if (context.knownKeys.size >= KNOWN_KEYS_MAX) {
+    context.knownKeys.delete(context.knownKeys.keys().next().value!);
   }
+  const state = keyAdmissions(caller);
+  context.knownKeys.set(hash, state);
+  return state;
 }
 
-/** In one read: the caller's key record, user record, rate window and weighted usage today. */
-function readCallerState(kv: Deno.Kv, caller: Caller, now: number) {
-  return kv.getMany<[KeyRecord, UserRecord, number, Deno.KvU64]>([
-    keyById(caller.keyId),
-    userKey(caller.user),
-    rateKey(caller.keyId, windowStart(now)),
-    usageTotalKey(utcDay(now), caller.user),
-  ]);
-}
-
-async function admit(context: Context, apiKey: string | undefined): Promise<Admission> {
-  if (!apiKey) {
-    throw new ApiError(
-      401,
-      "authentication",
-      "Missing API key: send it as x-api-key or Authorization: Bearer",
-    );
+function admit(context: Context, apiKey: string | undefined): PendingAdmission {
+  if (!apiKey) return Object.assign(Promise.reject(missingKey()), { early: null });
+  const digest = sha256(apiKey);
+  const hash = context.defaultKeyHash && bytesEqual(digest, context.defaultKeyHash)
+    ? DEFAULT_KEY_ID
+    : toHex(digest);
+  const known = context.knownKeys.get(hash);
+  if (!known) {
+    const decision = admissionsOf(context, hash)
+      .then((state) => requestAdmission(context, state))
+      .catch((error) => Promise.reject(storeError(error)));
+    return Object.assign(decision, { early: null });
   }
-  try {
-    const { kv, config } = context;
-    const now = context.now();
-    const caller = await identify(context, apiKey);
-    const [key, user, rate, used] = await readCallerState(kv, caller, now);
-    if (caller.keyId !== DEFAULT_KEY_ID) checkKey(key.value, now);
-    checkUser(caller.user, user.value);
-    const limits = effectiveLimits(config, user.value);
-    const budget = limits.dailyTokenBudget;
-    if (budget > 0 && weightedOf(used) >= budget) {
-      throw new ApiError(
-        429,
-        "quota",
-        `Daily token budget of ${budget} weighted tokens is spent for user ${caller.user}: it renews at 00:00 UTC`,
-        {
-          code: "daily_budget_exceeded",
-          retryAfter: secondsUntilNextUtcDay(now),
-          headers: rateHeaders(rateState(limits.rateLimitRpm, rate.value ?? 0, now)),
-        },
-      );
-    }
-    const decision = await takeRequestSlot(kv, {
-      keyId: caller.keyId,
-      limit: limits.rateLimitRpm,
-      now,
-      first: rate,
-      touch: { key: keyLastUsed(caller.keyId), value: now },
-    });
-    const headers = rateHeaders(decision);
-    if (!decision.admitted) {
-      throw new ApiError(
-        429,
-        "rate_limit",
-        `Rate limit of ${decision.limit} requests per minute reached for this key: retry in ${decision.resetSeconds} s`,
-        { retryAfter: decision.resetSeconds, headers },
-      );
-    }
-    return { caller, headers };
-  } catch (error) {
-    throw storeError(error);
-  }
+  const early = mayStartEarly(known, context.now()) ? known.caller : null;
+  return Object.assign(requestAdmission(context, known), { early });
 }
 
 async function record(

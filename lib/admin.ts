@@ -1,7 +1,7 @@
 /** `/admin/*`: key and user management and usage, behind `ADMIN_KEY`; JSON in and out. */
 
 import type { AppDeps } from "./app.ts";
-import { DEFAULT_KEY_ID } from "./access.ts";
+import { DEFAULT_KEY_ID } from "./admission.ts";
 import {
   booleanField,
   integerField,

@@ -2,7 +2,7 @@
 
 import type { Config } from "./config.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./errors.ts";
-import { type Admission, clientKey, type Governance } from "./governance.ts";
+import { type Caller, clientKey, type Governance, type PendingAdmission } from "./governance.ts";
 import { logDebug, logRequest, type LogSink } from "./log.ts";
 import { modelsResponse } from "./models_route.ts";
 import { handleChatCompletions } from "./openai.ts";
@@ -43,7 +43,12 @@ export interface RequestTrace {
 /** What a client route handler receives besides the request. */
 export interface RouteContext {
   deps: AppDeps;
-  admission: Admission;
+  caller: Caller;
+  /**
+   * The request's admission. Decided already unless `admission.early`: then the route may start
+   * its upstream call at once but must abandon it if this rejects (see runChat).
+   */
+  admission: PendingAdmission;
   /** Filled in by the route for the log line. */
   trace: RequestTrace;
 }
@@ -77,7 +82,8 @@ function healthResponse(): Response {
 }
 
 async function keyInfoResponse(_request: Request, ctx: RouteContext): Promise<Response> {
-  return Response.json(await ctx.deps.governance.describe(ctx.admission.caller));
+  await ctx.admission; // the remaining count includes this request
+  return Response.json(await ctx.deps.governance.describe(ctx.caller));
 }
 
 function dialectOf(request: Request, path: string): Dialect {
@@ -127,14 +133,24 @@ async function dispatch(
   if (!entry.client) {
     return entry.methods[method](request, deps);
   }
-  const admission = await deps.governance.admit(clientKey(request));
-  trace.user = admission.caller.user;
+  const admission = deps.governance.admit(clientKey(request));
+  // Handled here so that a refusal of an early start, awaited below, is never "unhandled".
+  admission.catch(() => {});
+  const caller = admission.early ?? (await admission).caller;
+  trace.user = caller.user;
+  let response: Response;
   try {
-    const response = await entry.methods[method](request, { deps, admission, trace });
-    return withHeaders(response, admission.headers);
+    response = await entry.methods[method](request, { deps, caller, admission, trace });
   } catch (error) {
-    if (error instanceof ApiError) Object.assign(error.headers, admission.headers);
+    const { headers } = await admission; // a refusal outranks what the route ran into
+    if (error instanceof ApiError) Object.assign(error.headers, headers);
     throw error;
+  }
+  try {
+    return withHeaders(response, (await admission).headers);
+  } catch (refusal) {
+    await response.body?.cancel();
+    throw refusal;
   }
 }
 

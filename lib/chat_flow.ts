@@ -64,13 +64,24 @@ function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "c
     }
     : estimatedUsage(plan, outcome.outputChars);
   // record() never throws; not awaited so the client's response is not held up.
-  void ctx.deps.governance.record(ctx.admission.caller, plan.model.upstream, usage);
+  void ctx.deps.governance.record(ctx.caller, plan.model.upstream, usage);
 }
 
 function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiError {
   if (timedOut) return timeoutError(timeoutMs);
   if (error instanceof ApiError) return error;
   return new ApiError(502, "upstream", "The connection to Z.ai broke during the answer: retry");
+}
+
+/**
+ * What ends the upstream call early: the client leaving, and for a request started before its
+ * admission was decided, a refusal.
+ */
+function upstreamSignal(request: Request, ctx: RouteContext): AbortSignal {
+  if (!ctx.admission.early) return request.signal;
+  const refused = new AbortController();
+  ctx.admission.catch(() => refused.abort());
+  return AbortSignal.any([request.signal, refused.signal]);
 }
 
 /** Sends the plan upstream and renders the answer as a stream or as JSON. */
@@ -83,7 +94,14 @@ export async function runChat(
   const { deps, trace } = ctx;
   trace.model = plan.model.requested;
   if (deps.config.debugMode) logDebug(deps.log, "upstream request", plan.glm);
-  const call = await callUpstream(deps, plan.glm, request.signal);
+  const call = await callUpstream(deps, plan.glm, upstreamSignal(request, ctx));
+  if (ctx.admission.early) {
+    // Started before the decision: nothing reaches the client unless it admits the request.
+    await ctx.admission.catch((refusal) => {
+      call.abort();
+      throw refusal;
+    });
+  }
   trace.upstreamRequestId = call.requestId ?? undefined;
   const timeoutMs = deps.config.upstreamTimeoutMs;
 

@@ -21,10 +21,18 @@ export interface Admission {
   headers: Record<string, string>;
 }
 
+/**
+ * The decision on a request: resolves with its admission, rejects with an ApiError
+ * (401/403/429/503). `early` is the caller when what this process last saw of the key already
+ * admits the request, so its upstream call may start before the decision; null when the work
+ * must wait for it. A request started early and then refused must be abandoned.
+ */
+export type PendingAdmission = Promise<Admission> & { early: Caller | null };
+
 /** Authenticates, limits and meters client requests. */
 export interface Governance {
-  /** Checks key, user, rate limit and budget; throws an ApiError (401/403/429/503) when refused. */
-  admit(apiKey: string | undefined): Promise<Admission>;
+  /** Checks key, user, rate limit and budget. */
+  admit(apiKey: string | undefined): PendingAdmission;
   /** Adds a finished request's tokens to the caller's usage; never throws. */
   record(caller: Caller, model: string, usage: TokenUsage): Promise<void>;
   /** The `GET /v1/key` body: the caller's user, key name, expiry, limits, today's usage, what remains. */

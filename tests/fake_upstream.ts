@@ -58,7 +58,7 @@ export interface FakeUpstream extends AsyncDisposable {
   /** Base URL to use as UPSTREAM_URL. */
   url: string;
   requests: RecordedRequest[];
-  /** Streams whose reader went away before the end. */
+  /** Requests whose client went away before the end of the answer. */
   aborted: number;
   /** Queues a script for the next request (FIFO); unqueued requests get an echo answer. */
   enqueue(script: Script): void;
@@ -253,10 +253,10 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
     const script: Script = queue.shift() ?? options.script?.(body) ?? { kind: "answer" };
     if (script.kind === "hang") {
       return new Promise<Response>((resolve) => {
-        request.signal.addEventListener(
-          "abort",
-          () => resolve(new Response(null, { status: 499 })),
-        );
+        request.signal.addEventListener("abort", () => {
+          onAbort();
+          resolve(new Response(null, { status: 499 }));
+        });
       });
     }
     if (!path.endsWith("/chat/completions") || request.method !== "POST") {
@@ -274,7 +274,19 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
       }, { status: 401 });
     }
     const delay = (script.kind === "answer" ? script.delayMs : undefined) ?? options.delayMs ?? 0;
-    if (delay) await new Promise((r) => setTimeout(r, delay));
+    if (delay) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        request.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (request.signal.aborted) {
+        onAbort();
+        return new Response(null, { status: 499 });
+      }
+    }
     if (script.kind === "error") {
       return new Response(JSON.stringify(script.body), {
         status: script.status,
