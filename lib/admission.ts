@@ -23,16 +23,8 @@ import { secondsUntilNextUtcDay, usageTotalKey, utcDay, weightedOf } from "./usa
 /** Key id and user of `DEFAULT_KEY`, which is configured, never stored. */
 export const DEFAULT_KEY_ID = "default";
 
-/**
- * How long a decision lets later requests of the key start early. Their own decisions still
- * come from KV; the age only bounds how stale the state behind an early start can be (a key
- * disabled by another process, say), in which case the started upstream call is aborted.
- */
-const EARLY_START_MS = 1000;
-
 /** What the last decision of a key found, for judging early starts. */
 interface LastDecision {
-  at: number;
   windowStart: number;
   /** Requests counted in that window after the decision. */
   count: number;
@@ -71,15 +63,18 @@ export function keyAdmissions(caller: Caller): KeyAdmissions {
 }
 
 /**
- * Whether a new request of the key may start before its decision: the last decision is recent,
- * found the key, user and budget open, and left room in the current window for every request
- * still undecided plus this one.
+ * Whether a new request of the key may start before its decision: the last decision this
+ * process took found the key, its user and the budget open, the key has not expired since, and
+ * the window has room for every request still undecided plus this one. The decision itself is
+ * always read from KV; this only guesses it. A wrong guess (the key disabled by another process
+ * since, say) costs one upstream call, aborted as the refusal arrives; the refusal is then
+ * remembered, so the next request waits.
  */
 export function mayStartEarly(state: KeyAdmissions, now: number): boolean {
   const last = state.last;
-  return last !== null && last.open && now - last.at < EARLY_START_MS &&
-    now < last.expiresAt && windowStart(now) === last.windowStart &&
-    last.count + state.undecided < last.limit;
+  if (last === null || !last.open || now >= last.expiresAt) return false;
+  const counted = windowStart(now) === last.windowStart ? last.count : 0;
+  return counted + state.undecided < last.limit;
 }
 
 /** Asks for one request's admission; requests arriving while a decision runs join the next. */
@@ -145,7 +140,6 @@ async function decide(
       now,
     });
   const decision: LastDecision = {
-    at: now,
     windowStart: windowStart(now),
     count,
     limit,
