@@ -8,6 +8,7 @@ import {
   type KeyAdmissions,
   keyAdmissions,
   mayStartEarly,
+  noteUsage,
   readCallerState,
   requestAdmission,
   unknownKey,
@@ -15,7 +16,14 @@ import {
 import { findKeyByHash } from "./keys.ts";
 import { isoTime, storeError } from "./kv_store.ts";
 import { effectiveLimits, rateState } from "./limits.ts";
-import { listUsage, recordUsage, secondsUntilNextUtcDay, utcDay, weightedOf } from "./usage.ts";
+import {
+  listUsage,
+  recordUsage,
+  secondsUntilNextUtcDay,
+  utcDay,
+  weightedMilliOf,
+  weightedOf,
+} from "./usage.ts";
 import type { LogSink } from "./log.ts";
 import { bytesEqual, sha256, toHex } from "./secrets.ts";
 
@@ -33,6 +41,8 @@ interface Context extends GovernanceDeps {
   defaultKeyHash: Uint8Array | null;
   /** Key hash (or DEFAULT_KEY_ID) → the key's caller and admissions, for keys seen before. */
   knownKeys: Map<string, KeyAdmissions>;
+  /** The same admissions by key id, for counting recorded usage into them. */
+  byKeyId: Map<string, KeyAdmissions>;
 }
 
 /** Builds the gateway's governance. */
@@ -41,6 +51,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
     ...deps,
     defaultKeyHash: deps.config.defaultKey ? sha256(deps.config.defaultKey) : null,
     knownKeys: new Map(),
+    byKeyId: new Map(),
   };
   const inFlight = new Set<Promise<void>>();
   return {
@@ -86,10 +97,13 @@ function remember(context: Context, hash: string, caller: Caller): KeyAdmissions
   const known = context.knownKeys.get(hash);
   if (known) return known;
   if (context.knownKeys.size >= KNOWN_KEYS_MAX) {
-    context.knownKeys.delete(context.knownKeys.keys().next().value!);
+    const [oldest] = context.knownKeys;
+    context.knownKeys.delete(oldest[0]);
+    context.byKeyId.delete(oldest[1].caller.keyId);
   }
   const state = keyAdmissions(caller);
   context.knownKeys.set(hash, state);
+  context.byKeyId.set(caller.keyId, state);
   return state;
 }
 
@@ -116,6 +130,8 @@ async function record(
   model: string,
   usage: TokenUsage,
 ): Promise<void> {
+  const state = context.byKeyId.get(caller.keyId);
+  if (state) noteUsage(state, weightedMilliOf(model, usage));
   try {
     await recordUsage(context.kv, { user: caller.user, model, usage, now: context.now() });
   } catch (error) {

@@ -23,6 +23,13 @@ import { secondsUntilNextUtcDay, usageTotalKey, utcDay, weightedOf } from "./usa
 /** Key id and user of `DEFAULT_KEY`, which is configured, never stored. */
 export const DEFAULT_KEY_ID = "default";
 
+/**
+ * How old the usage behind a budget check may be. Usage is written after each answer anyway (and
+ * every request admitted before then is checked against the same figure), so a second's delay
+ * changes little.
+ */
+const USAGE_REREAD_MS = 1000;
+
 /** What the last decision of a key found, for judging early starts. */
 interface LastDecision {
   windowStart: number;
@@ -48,6 +55,19 @@ export interface KeyAdmissions {
   /** Requests asked for and not yet decided. */
   undecided: number;
   last: LastDecision | null;
+  /**
+   * The caller's entries as this process last read or wrote them. The next decision judges them
+   * again without a read: its commit checks that the key record, user record and window are
+   * unchanged (else it reads and decides again), and the usage is re-read after
+   * {@link USAGE_REREAD_MS}.
+   */
+  known: KnownEntries | null;
+}
+
+/** Entries of a caller and when they were read. */
+interface KnownEntries {
+  entries: CallerEntries;
+  readAt: number;
 }
 
 /** What deciding needs. */
@@ -59,7 +79,7 @@ export interface AdmissionDeps {
 
 /** A key's admission state, before its first request. */
 export function keyAdmissions(caller: Caller): KeyAdmissions {
-  return { caller, waiters: [], deciding: false, undecided: 0, last: null };
+  return { caller, waiters: [], deciding: false, undecided: 0, last: null, known: null };
 }
 
 /**
@@ -75,6 +95,19 @@ export function mayStartEarly(state: KeyAdmissions, now: number): boolean {
   if (last === null || !last.open || now >= last.expiresAt) return false;
   const counted = windowStart(now) === last.windowStart ? last.count : 0;
   return counted + state.undecided < last.limit;
+}
+
+/**
+ * Counts usage this process is recording for the key's user into the entries it will judge next,
+ * so that its own budget checks see it before the usage is read back.
+ */
+export function noteUsage(state: KeyAdmissions, weightedMilli: bigint): void {
+  const used = state.known?.entries[3];
+  if (!used) return;
+  state.known!.entries[3] = {
+    ...used,
+    value: new Deno.KvU64((used.value?.value ?? 0n) + weightedMilli),
+  } as Deno.KvEntryMaybe<Deno.KvU64>;
 }
 
 /** Asks for one request's admission; requests arriving while a decision runs join the next. */
@@ -106,8 +139,16 @@ async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise
   state.deciding = false;
 }
 
+/** A caller's key record, user record, rate window and weighted usage today, as KV entries. */
+type CallerEntries = [
+  Deno.KvEntryMaybe<KeyRecord>,
+  Deno.KvEntryMaybe<UserRecord>,
+  Deno.KvEntryMaybe<number>,
+  Deno.KvEntryMaybe<Deno.KvU64>,
+];
+
 /** In one read: the key record, user record, rate window and the user's weighted usage today. */
-export function readCallerState(kv: Deno.Kv, caller: Caller, now: number) {
+export function readCallerState(kv: Deno.Kv, caller: Caller, now: number): Promise<CallerEntries> {
   return kv.getMany<[KeyRecord, UserRecord, number, Deno.KvU64]>([
     keyById(caller.keyId),
     userKey(caller.user),
@@ -116,19 +157,98 @@ export function readCallerState(kv: Deno.Kv, caller: Caller, now: number) {
   ]);
 }
 
+/** Whether entries read at `readAt` may decide again at `now` (see KeyAdmissions.known). */
+function stillUsable(known: KnownEntries | null, now: number): known is KnownEntries {
+  return known !== null && now - known.readAt < USAGE_REREAD_MS &&
+    windowStart(now) === windowStart(known.readAt) && utcDay(now) === utcDay(known.readAt);
+}
+
 /**
- * Decides `count` requests of one key: refuses them all (key, user, budget) or grants what the
- * window has left in one check-and-set. Null when another writer changed the window first.
+ * Decides `requests` requests of one key: refuses them all (key, user, budget) or grants what the
+ * window has left in one check-and-set, which also checks that the key and user records are the
+ * ones judged (see {@link judgement}). Null when another writer got in first.
  */
 async function decide(
   deps: AdmissionDeps,
   state: KeyAdmissions,
   requests: number,
 ): Promise<(Admission | ApiError)[] | null> {
-  const { kv, config } = deps;
+  const { kv } = deps;
   const { caller } = state;
   const now = deps.now();
-  const [key, user, rate, used] = await readCallerState(kv, caller, now);
+  const judged = await judgement(deps, state, requests, now);
+  const { entries: [key, user, rate, used], readAt, limit, count, refusal } = judged;
+  const decision: LastDecision = {
+    windowStart: windowStart(now),
+    count,
+    limit,
+    open: refusal === undefined,
+    expiresAt: key.value?.expiresAt ?? Infinity,
+  };
+  state.last = decision;
+  if (refusal) {
+    state.known = { entries: judged.entries, readAt };
+    // One error per request: the handler adds headers to the one it renders.
+    return Array.from({ length: requests }, (_, i) => i === 0 ? refusal : judged.refuse()!);
+  }
+  const granted = Math.max(0, Math.min(requests, limit - count));
+  let counted = rate;
+  if (granted > 0) {
+    const committed = await kv.atomic()
+      .check(key, user, rate)
+      .set(rate.key, count + granted, { expireIn: 2 * WINDOW_MS })
+      .set(keyLastUsed(caller.keyId), now)
+      .commit();
+    if (!committed.ok) return null;
+    counted = { key: rate.key, value: count + granted, versionstamp: committed.versionstamp };
+  }
+  state.known = { entries: [key, user, counted, used], readAt };
+  decision.count = count + granted;
+  return Array.from({ length: requests }, (_, i) =>
+    i < granted
+      ? {
+        caller,
+        headers: rateHeaders({ ...rateState(limit, count + i + 1, now), admitted: true }),
+      }
+      : rateLimited(rateState(limit, count + granted, now)));
+}
+
+/** Entries of a caller judged at some time: its limit, window count and any refusal. */
+interface Judgement extends KnownEntries {
+  limit: number;
+  count: number;
+  refusal: ApiError | undefined;
+  /** The refusal again, as a new error (each request gets its own). */
+  refuse: () => ApiError | undefined;
+}
+
+/**
+ * The entries a decision goes by: the known ones when they admit every request, else a fresh
+ * read (so refusals always come from what KV holds now).
+ */
+async function judgement(
+  deps: AdmissionDeps,
+  state: KeyAdmissions,
+  requests: number,
+  now: number,
+): Promise<Judgement> {
+  const known = state.known;
+  state.known = null;
+  if (stillUsable(known, now)) {
+    const again = judge(deps.config, state.caller, known, now);
+    if (!again.refusal && again.count + requests <= again.limit) return again;
+  }
+  const entries = await readCallerState(deps.kv, state.caller, now);
+  return judge(deps.config, state.caller, { entries, readAt: now }, now);
+}
+
+function judge(
+  config: AdmissionDeps["config"],
+  caller: Caller,
+  known: KnownEntries,
+  now: number,
+): Judgement {
+  const [key, user, rate, used] = known.entries;
   const limits = effectiveLimits(config, user.value);
   const limit = limits.rateLimitRpm;
   const count = rate.value ?? 0;
@@ -139,33 +259,7 @@ async function decide(
       rate: rateState(limit, count, now),
       now,
     });
-  const decision: LastDecision = {
-    windowStart: windowStart(now),
-    count,
-    limit,
-    open: refuse() === undefined,
-    expiresAt: key.value?.expiresAt ?? Infinity,
-  };
-  state.last = decision;
-  // One error per request: the handler adds headers to the one it renders.
-  if (!decision.open) return Array.from({ length: requests }, () => refuse()!);
-  const granted = Math.max(0, Math.min(requests, limit - count));
-  if (granted > 0) {
-    const committed = await kv.atomic()
-      .check(rate)
-      .set(rate.key, count + granted, { expireIn: 2 * WINDOW_MS })
-      .set(keyLastUsed(caller.keyId), now)
-      .commit();
-    if (!committed.ok) return null;
-  }
-  decision.count = count + granted;
-  return Array.from({ length: requests }, (_, i) =>
-    i < granted
-      ? {
-        caller,
-        headers: rateHeaders({ ...rateState(limit, count + i + 1, now), admitted: true }),
-      }
-      : rateLimited(rateState(limit, count + granted, now)));
+  return { ...known, limit, count, refusal: refuse(), refuse };
 }
 
 /** Why a caller is refused whatever room its rate window has, or undefined. */

@@ -56,6 +56,11 @@ function weightedMilli(model: string, usage: TokenUsage): bigint {
   return BigInt(Math.round(modelWeight(model) * MILLI)) * tokens;
 }
 
+/** What a usage adds to its user's weighted total, in thousandths (as {@link recordUsage} counts it). */
+export function weightedMilliOf(model: string, usage: TokenUsage): bigint {
+  return weightedMilli(modelKeyPart(model), usage);
+}
+
 /** Usage of one user, model and day gathered while a commit is in flight, and who waits for it. */
 interface PendingUsage {
   day: string;

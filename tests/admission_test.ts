@@ -3,7 +3,7 @@ import { createGovernance } from "../lib/access.ts";
 import { loadConfig } from "../lib/config.ts";
 import type { ApiError } from "../lib/errors.ts";
 import { createHandler } from "../lib/app.ts";
-import { createKey, setKeyDisabled } from "../lib/keys.ts";
+import { createKey, setKeyDisabled, updateUser } from "../lib/keys.ts";
 import { FAKE_UPSTREAM_KEY, startFakeUpstream } from "./fake_upstream.ts";
 import { fakeClock } from "./support/kv_server.ts";
 
@@ -69,6 +69,55 @@ Deno.test("a key disabled behind the process's back is refused: its early start 
   } finally {
     kv.close();
   }
+});
+
+/** A KV that counts its reads (`getMany` calls). */
+function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {
+  let reads = 0;
+  const counted = new Proxy(kv, {
+    get(target, property) {
+      const value = Reflect.get(target, property);
+      if (typeof value !== "function") return value;
+      if (property !== "getMany") return value.bind(target);
+      return (...args: unknown[]) => {
+        reads++;
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { kv: counted, reads: () => reads };
+}
+
+Deno.test("a key's admissions read KV once; the commit's check catches what other writers change", async () => {
+  const clock = fakeClock();
+  await using kv = await Deno.openKv(":memory:");
+  const counting = countingReads(kv);
+  const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100", DAILY_TOKEN_BUDGET: "50" });
+  const governance = createGovernance({ config, kv: counting.kv, now: clock.now });
+  const options = { user: "jo", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
+  const { key, record } = await createKey(kv, { ...options, now: clock.now() });
+  for (let i = 0; i < 5; i++) await governance.admit(key);
+  assert.equal(counting.reads(), 1, "judged again from what the last commit wrote");
+  // Budget: usage this process records counts at once; usage written elsewhere within a second.
+  const { caller } = await governance.admit(key);
+  await governance.record(caller, "glm-4.5-air", {
+    promptTokens: 50,
+    completionTokens: 0,
+    cachedTokens: 0,
+    estimated: false,
+  });
+  await assert.rejects(governance.admit(key), (e: ApiError) => e.status === 429);
+  assert.equal(counting.reads(), 2, "a refusal is read from KV first");
+  await kv.delete(["usage_total", "2026-01-15", "jo"]); // as if another day's figure
+  clock.advance(1000);
+  await governance.admit(key);
+  assert.equal(counting.reads(), 3, "usage is read again after a second");
+  await setKeyDisabled(kv, record.id, true); // another writer
+  await assert.rejects(governance.admit(key), (e: ApiError) => e.status === 403);
+  await updateUser(kv, "jo", { changes: { rateLimitRpm: 8 }, now: clock.now(), create: true });
+  await setKeyDisabled(kv, record.id, false);
+  const { headers } = await governance.admit(key);
+  assert.equal(headers["x-ratelimit-limit-requests"], "8", "the user's new limit applies at once");
 });
 
 /** Waits for `promise`, failing with `message` after `ms`. */
