@@ -116,12 +116,12 @@ function admit(context: Context, apiKey: string | undefined): PendingAdmission {
   const known = context.knownKeys.get(hash);
   if (!known) {
     const decision = admissionsOf(context, hash)
-      .then((state) => requestAdmission(context, state))
+      .then((state) => requestAdmission(context, state, false))
       .catch((error) => Promise.reject(storeError(error)));
     return Object.assign(decision, { early: null });
   }
   const early = mayStartEarly(known, context.now()) ? known.caller : null;
-  return Object.assign(requestAdmission(context, known), { early });
+  return Object.assign(requestAdmission(context, known, early !== null), { early });
 }
 
 async function record(

@@ -71,22 +71,43 @@ Deno.test("a key disabled behind the process's back is refused: its early start 
   }
 });
 
-/** A KV that counts its reads (`getMany` calls). */
-function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number } {
+/** A KV that counts its reads (`getMany` calls) and atomic operations. */
+function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number; atomics: () => number } {
   let reads = 0;
+  let atomics = 0;
   const counted = new Proxy(kv, {
     get(target, property) {
       const value = Reflect.get(target, property);
       if (typeof value !== "function") return value;
-      if (property !== "getMany") return value.bind(target);
+      if (property !== "getMany" && property !== "atomic") return value.bind(target);
       return (...args: unknown[]) => {
-        reads++;
+        if (property === "getMany") reads++;
+        else atomics++;
         return value.apply(target, args);
       };
     },
   });
-  return { kv: counted, reads: () => reads };
+  return { kv: counted, reads: () => reads, atomics: () => atomics };
 }
+
+Deno.test("requests that started early are decided together, by one commit", async () => {
+  const clock = fakeClock();
+  await using kv = await Deno.openKv(":memory:");
+  const counting = countingReads(kv);
+  const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
+  const governance = createGovernance({ config, kv: counting.kv, now: clock.now });
+  const options = { user: "kim", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
+  const { key } = await createKey(kv, { ...options, now: clock.now() });
+  await governance.admit(key);
+  const before = counting.atomics();
+  const burst = Array.from({ length: 10 }, () => governance.admit(key));
+  assert.ok(burst.every((admission) => admission.early !== null));
+  const remaining = (await Promise.all(burst)).map((a) =>
+    a.headers["x-ratelimit-remaining-requests"]
+  );
+  assert.deepEqual(remaining, ["98", "97", "96", "95", "94", "93", "92", "91", "90", "89"]);
+  assert.equal(counting.atomics() - before, 1);
+});
 
 Deno.test("a key's admissions read KV once; the commit's check catches what other writers change", async () => {
   const clock = fakeClock();
