@@ -51,43 +51,46 @@ export interface Child {
 const encoder = new TextEncoder();
 
 /** Runs `deno run -A --config <deno.json> <script> ...args` with a clean environment. */
-export async function spawnDeno(
+export function spawnDeno(
   configPath: string,
   script: string,
   args: string[],
   options: SpawnOptions,
-): Promise<Child> {
-  const process = new Deno.Command(Deno.execPath(), {
+): Child {
+  const deno = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--quiet",
+    ...options.denoFlags ?? [],
+    "--config",
+    configPath,
+    script,
+    ...args,
+  ];
+  // Output files are opened by a shell that then becomes the child, so the child writes to them
+  // itself: no pipe, and no copying by this process while the child is being measured.
+  const redirect = `exec "$@"${options.stdoutFile ? ' >"$OUT"' : ""}${
+    options.stderrFile ? ' 2>"$ERR"' : " 2>/dev/null"
+  }`;
+  const process = new Deno.Command("/bin/sh", {
     args: [
-      "run",
-      "-A",
-      "--quiet",
-      ...options.denoFlags ?? [],
-      "--config",
-      configPath,
-      script,
-      ...args,
+      "-c",
+      `OUT=$1 ERR=$2; shift 2; ${redirect}`,
+      "sh",
+      options.stdoutFile ?? "",
+      options.stderrFile ?? "",
+      ...deno,
     ],
     cwd: options.cwd,
     env: options.env,
     clearEnv: true,
     stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
+    stdout: options.stdoutFile ? "null" : "piped",
+    stderr: "null",
   }).spawn();
   const writer = process.stdin.getWriter();
-  let lines: LineReader | undefined;
-  if (options.stdoutFile) {
-    const file = await Deno.open(options.stdoutFile, { write: true, create: true });
-    process.stdout.pipeTo(file.writable).catch(() => {});
-  } else {
-    lines = new LineReader(process.stdout);
-  }
-  const errFile = options.stderrFile
-    ? await Deno.open(options.stderrFile, { write: true, create: true })
-    : undefined;
-  if (errFile) process.stderr.pipeTo(errFile.writable).catch(() => {});
-  else process.stderr.cancel().catch(() => {});
+  const lines = options.stdoutFile ? undefined : new LineReader(process.stdout);
   let stopped = false;
   return {
     process,
