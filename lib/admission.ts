@@ -159,6 +159,8 @@ async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise
         else waiter.resolve(outcome);
       });
     } catch (error) {
+      // No early starts until a decision succeeds again (KV down: no upstream call per request).
+      state.last = null;
       for (const waiter of waiters) waiter.reject(storeError(error));
     }
     state.undecided -= waiters.length;

@@ -224,6 +224,12 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
   const governance = createGovernance({ config, kv, now: Date.now, log: (l) => logs.push(l) });
   const caller = (await governance.admit("sk-default-kv-failure")).caller;
   kv.close();
+  const failed = governance.admit("sk-default-kv-failure");
+  assert.notEqual(failed.early, null, "the last decision admitted the key");
+  await assert.rejects(failed, (e: ApiError) => e.status === 503);
+  const next = governance.admit("sk-default-kv-failure");
+  assert.equal(next.early, null, "after a failed decision, requests wait for the next one");
+  await assert.rejects(next, (e: ApiError) => e.status === 503);
   for (
     const attempt of [
       () => governance.admit("sk-default-kv-failure"),
