@@ -52,8 +52,10 @@ function byteStream(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   return new ReadableStream({
     type: "bytes",
     pull(controller) {
-      if (i < chunks.length) controller.enqueue(chunks[i++].slice());
-      else controller.close();
+      if (i < chunks.length) return controller.enqueue(chunks[i++].slice());
+      controller.close();
+      // A reader waiting with its own buffer (decodeSse's) is only told of the end this way.
+      controller.byobRequest?.respond(0);
     },
   });
 }
