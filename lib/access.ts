@@ -82,7 +82,8 @@ function missingKey(): ApiError {
 
 /**
  * The admissions of a key's caller. A hash seen before is answered from memory: safe, because
- * every decision re-reads the key record, so a revoked or disabled key is refused all the same.
+ * every decision holds the key record to what KV has (read, or checked by its commit), so a
+ * revoked or disabled key is refused all the same.
  */
 async function admissionsOf(context: Context, hash: string): Promise<KeyAdmissions> {
   const known = context.knownKeys.get(hash);
