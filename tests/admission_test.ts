@@ -71,23 +71,29 @@ Deno.test("a key disabled behind the process's back is refused: its early start 
   }
 });
 
-/** A KV that counts its reads (`getMany` calls) and atomic operations. */
-function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number; atomics: () => number } {
-  let reads = 0;
-  let atomics = 0;
-  const counted = new Proxy(kv, {
+/** A KV whose `getMany` and `atomic` calls go through `around` first (to count or delay them). */
+function intercepted(
+  kv: Deno.Kv,
+  around: (method: "getMany" | "atomic", call: () => unknown) => unknown,
+): Deno.Kv {
+  return new Proxy(kv, {
     get(target, property) {
       const value = Reflect.get(target, property);
       if (typeof value !== "function") return value;
       if (property !== "getMany" && property !== "atomic") return value.bind(target);
-      return (...args: unknown[]) => {
-        if (property === "getMany") reads++;
-        else atomics++;
-        return value.apply(target, args);
-      };
+      return (...args: unknown[]) => around(property, () => value.apply(target, args));
     },
   });
-  return { kv: counted, reads: () => reads, atomics: () => atomics };
+}
+
+/** A KV that counts its reads (`getMany` calls) and atomic operations. */
+function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number; atomics: () => number } {
+  const counts = { getMany: 0, atomic: 0 };
+  const counted = intercepted(kv, (method, call) => {
+    counts[method]++;
+    return call();
+  });
+  return { kv: counted, reads: () => counts.getMany, atomics: () => counts.atomic };
 }
 
 Deno.test("requests that started early are decided together, by one commit", async () => {
@@ -156,16 +162,9 @@ async function within<T>(ms: number, promise: Promise<T>, message: string): Prom
 
 /** A KV whose reads take `ms` longer, like a distant KV server. */
 function withSlowReads(kv: Deno.Kv, ms: number): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, property) {
-      const value = Reflect.get(target, property);
-      if (typeof value !== "function") return value;
-      if (property !== "getMany") return value.bind(target);
-      return async (...args: unknown[]) => {
-        await new Promise((resolve) => setTimeout(resolve, ms));
-        return value.apply(target, args);
-      };
-    },
+  return intercepted(kv, (method, call) => {
+    if (method !== "getMany") return call();
+    return new Promise((resolve) => setTimeout(resolve, ms)).then(call);
   });
 }
 
