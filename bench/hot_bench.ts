@@ -5,7 +5,7 @@
 
 import { collectAnswer } from "../lib/collect.ts";
 import { loadConfig } from "../lib/config.ts";
-import { completionEvents, GlmChunkDecoder, type GlmEvent, glmEvents } from "../lib/glm_events.ts";
+import { completionEvents, GlmChunkDecoder, glmEvents } from "../lib/glm_events.ts";
 import { logRequest, redact } from "../lib/log.ts";
 import { planOpenAIChat } from "../lib/openai_request.ts";
 import { openAICompletion, OpenAIStreamRenderer } from "../lib/openai_response.ts";
@@ -127,13 +127,14 @@ Deno.bench("500 chunks: bytes → events", { group: "stream" }, async () => {
   for await (const _ of events) { /* drain */ }
 });
 Deno.bench("500 chunks: bytes → events → OpenAI SSE bytes", { group: "stream" }, async () => {
-  const events: AsyncIterator<GlmEvent> = glmEvents(decodeSse(byteStream(STREAM_500)), () => {
+  const events = glmEvents(decodeSse(byteStream(STREAM_500)), () => {
     throw new Error("unexpected");
   });
   const body = await relayStream(events, new OpenAIStreamRenderer(RENDER_OPTIONS), {
     keepaliveMs: 15_000,
     abortUpstream: () => {},
     onEnd: () => {},
+    estimateUsage: () => ({ type: "usage", promptTokens: 0, completionTokens: 0, cachedTokens: 0 }),
   });
   for await (const _ of body) { /* drain */ }
 });

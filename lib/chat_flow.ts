@@ -3,7 +3,7 @@
 import type { RouteContext } from "./app.ts";
 import { ApiError } from "./errors.ts";
 import { collectAnswer, type CollectedAnswer } from "./collect.ts";
-import { completionEvents, type GlmEvent, glmEvents, outputLength } from "./glm_events.ts";
+import { completionEvents, glmEvents, outputLength } from "./glm_events.ts";
 import type { TokenUsage } from "./governance.ts";
 import { logDebug } from "./log.ts";
 import type { ResolvedModel } from "./models.ts";
@@ -35,23 +35,6 @@ function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
     cachedTokens: 0,
     estimated: true,
   };
-}
-
-/** Adds an estimated usage event before a finish that came without one (a locally cut answer): renderers always see usage. */
-async function* withUsage(
-  events: AsyncIterable<GlmEvent>,
-  plan: ChatPlan,
-): AsyncGenerator<GlmEvent> {
-  let outputChars = 0;
-  let sawUsage = false;
-  for await (const event of events) {
-    outputChars += outputLength(event);
-    if (event.type === "usage") sawUsage = true;
-    else if (event.type === "finish" && !sawUsage) {
-      yield { type: "usage", ...estimatedUsage(plan, outputChars) };
-    }
-    yield event;
-  }
 }
 
 function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "cancelled">): void {
@@ -128,22 +111,20 @@ export async function runChat(
     call.finish();
     throw new ApiError(502, "upstream", "Z.ai sent an empty stream: retry");
   }
-  const events = withUsage(
-    withStopSequences(
-      glmEvents(
-        decodeSse(call.response.body),
-        (error) => readFailure(error, call.timedOut(), timeoutMs),
-        (id) => trace.upstreamRequestId ??= id,
-      ),
-      plan.stopSequences,
+  const events = withStopSequences(
+    glmEvents(
+      decodeSse(call.response.body),
+      (error) => readFailure(error, call.timedOut(), timeoutMs),
+      (id) => trace.upstreamRequestId ??= id,
     ),
-    plan,
+    plan.stopSequences,
   );
   const { promise: streamEnd, resolve: endStream } = Promise.withResolvers<void>();
   trace.streamEnd = streamEnd;
   const body = await relayStream(events, rendering.stream(), {
     keepaliveMs: deps.keepaliveMs,
     abortUpstream: call.abort,
+    estimateUsage: (outputChars) => ({ type: "usage", ...estimatedUsage(plan, outputChars) }),
     signal: request.signal,
     onEnd: (outcome) => {
       meter(ctx, plan, outcome);

@@ -25,6 +25,9 @@ export interface RelayOutcome {
   cancelled: boolean;
 }
 
+/** A usage event. */
+export type UsageEvent = Extract<GlmEvent, { type: "usage" }>;
+
 /** What {@link relayStream} needs besides the events. */
 export interface RelayOptions {
   keepaliveMs: number;
@@ -32,32 +35,38 @@ export interface RelayOptions {
   abortUpstream: () => void;
   /** Called exactly once when the stream ends, however it ends. */
   onEnd: (outcome: RelayOutcome) => void;
+  /** The usage to report before a finish that came without any (e.g. an answer cut locally). */
+  estimateUsage: (outputChars: number) => UsageEvent;
   /** The client's request signal: a client gone before the first write counts as cancelled. */
   signal?: AbortSignal;
 }
 
-const KEEPALIVE = Symbol("keepalive");
+const TIMED_OUT = Symbol("timed out");
 /** Longest wait for the first event before the response headers go out without it. */
 const FIRST_WRITE_WAIT_MS = 1000;
 
 /**
  * A byte stream of the rendered events, ending after a finish or an error. Resolves once the
  * first event is rendered (or after a short wait without one), so that the response headers, the
- * opening text and the first event leave in one write: Deno.serve does not set TCP_NODELAY, and a
- * small write right behind the headers can otherwise wait up to 40 ms for the client's delayed ACK.
+ * opening text and the first event leave in one write. After that, each event is written as it
+ * comes, and one timer per stream sends a keepalive whenever the client has waited `keepaliveMs`
+ * for the next event (no timer per event).
  */
 export async function relayStream(
-  events: AsyncIterator<GlmEvent>,
+  source: AsyncIterable<GlmEvent>,
   renderer: StreamRenderer,
   options: RelayOptions,
 ): Promise<ReadableStream<Uint8Array>> {
+  const events = source[Symbol.asyncIterator]();
   const encoder = new TextEncoder();
   const outcome: RelayOutcome = { outputChars: 0, cancelled: false };
   let pending: Promise<IteratorResult<GlmEvent>> | undefined;
   let ended = false;
+  let keepaliveTimer: ReturnType<typeof setTimeout> | undefined;
   const end = () => {
     if (ended) return;
     ended = true;
+    clearTimeout(keepaliveTimer);
     options.abortUpstream();
     options.onEnd(outcome);
   };
@@ -66,43 +75,43 @@ export async function relayStream(
     end();
     events.return?.(undefined).catch(() => {});
   };
-  const next = (waitMs: number): Promise<IteratorResult<GlmEvent> | typeof KEEPALIVE> => {
-    pending ??= events.next();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const tick = new Promise<typeof KEEPALIVE>((resolve) => {
-      timer = setTimeout(() => resolve(KEEPALIVE), waitMs);
-    });
-    return Promise.race([pending, tick]).finally(() => clearTimeout(timer));
-  };
-  /** The text of one result, and whether it was the last. */
+  /** The SSE text of one result, and whether it was the last. */
   const render = (result: IteratorResult<GlmEvent>): { text: string; last: boolean } => {
     pending = undefined;
     if (result.done) return { text: "", last: true };
     const event = result.value;
     outcome.outputChars += outputLength(event);
+    if (event.type === "error") {
+      outcome.error = event.error;
+      return { text: renderer.fail(event.error), last: true };
+    }
     if (event.type === "usage") outcome.usage = event;
-    if (event.type === "error") outcome.error = event.error;
-    const text = event.type === "error" ? renderer.fail(event.error) : renderer.render(event);
-    return { text, last: event.type === "error" || event.type === "finish" };
+    if (event.type !== "finish") return { text: renderer.render(event), last: false };
+    // Renderers always see usage before the finish.
+    const usage = outcome.usage ? "" : renderer.render(
+      outcome.usage = options.estimateUsage(outcome.outputChars),
+    );
+    return { text: usage + renderer.render(event), last: true };
   };
 
   // The opening text, and the first event if it comes within the first write's wait.
-  const started = performance.now();
   const firstWait = Math.min(options.keepaliveMs, FIRST_WRITE_WAIT_MS);
   let head = renderer.open();
   let closed = false;
   let failure: { error: unknown } | undefined;
-  /** When the first pull's keepalive is due, if the wait for the first event ran out before it. */
-  let keepaliveAt: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), firstWait);
+  });
   try {
     while (true) {
-      const result = await next(Math.max(0, started + firstWait - performance.now()));
-      if (result === KEEPALIVE) {
-        if (firstWait < options.keepaliveMs) keepaliveAt = started + options.keepaliveMs;
-        else head += renderer.keepalive();
+      const result = await Promise.race([pending ??= events.next(), timedOut]);
+      if (result === TIMED_OUT) {
+        if (firstWait === options.keepaliveMs) head += renderer.keepalive();
         break;
       }
       if (options.signal?.aborted) {
+        clearTimeout(timer);
         cancel();
         return new ReadableStream({ start: (controller) => controller.close() });
       }
@@ -118,32 +127,52 @@ export async function relayStream(
   } catch (error) {
     failure = { error };
   }
+  clearTimeout(timer);
+
+  /** When the client last got bytes, and whether it is waiting for more (a pull is running). */
+  let lastWrite = performance.now();
+  let waiting = false;
+  let controller: ReadableStreamDefaultController<Uint8Array>;
+  const send = (text: string) => {
+    controller.enqueue(encoder.encode(text));
+    lastWrite = performance.now();
+  };
+  const keepaliveTick = () => {
+    if (ended) return;
+    if (waiting && performance.now() - lastWrite >= options.keepaliveMs) send(renderer.keepalive());
+    const due = lastWrite + options.keepaliveMs - performance.now();
+    keepaliveTimer = setTimeout(keepaliveTick, Math.max(0, due));
+  };
 
   return new ReadableStream<Uint8Array>({
-    start(controller) {
-      controller.enqueue(encoder.encode(head));
+    start(streamController) {
+      controller = streamController;
+      send(head);
       if (closed) controller.close();
+      else if (!failure) keepaliveTimer = setTimeout(keepaliveTick, options.keepaliveMs);
     },
-    async pull(controller) {
-      if (failure) throw failure.error;
-      while (true) {
-        const waitMs = keepaliveAt === undefined
-          ? options.keepaliveMs
-          : Math.max(0, keepaliveAt - performance.now());
-        keepaliveAt = undefined;
-        const result = await next(waitMs);
-        if (result === KEEPALIVE) {
-          controller.enqueue(encoder.encode(renderer.keepalive()));
-          return;
+    async pull() {
+      if (failure) {
+        end();
+        throw failure.error;
+      }
+      waiting = true;
+      try {
+        while (true) {
+          const { text, last } = render(await (pending ??= events.next()));
+          if (text) send(text);
+          if (last) {
+            end();
+            controller.close();
+            return;
+          }
+          if (text) return;
         }
-        const { text, last } = render(result);
-        if (text) controller.enqueue(encoder.encode(text));
-        if (last) {
-          end();
-          controller.close();
-          return;
-        }
-        if (text) return;
+      } catch (error) {
+        end();
+        throw error;
+      } finally {
+        waiting = false;
       }
     },
     cancel,

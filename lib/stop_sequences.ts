@@ -71,12 +71,17 @@ function stopFinish(sequence: string): GlmEvent {
 }
 
 /** Applies stop sequences to an event stream: text is cut at the first match, which finishes it. */
-export async function* withStopSequences(
+export function withStopSequences(
   events: AsyncIterable<GlmEvent>,
   sequences: readonly string[],
+): AsyncIterable<GlmEvent> {
+  return sequences.length === 0 ? events : stopAtFirstMatch(events, new StopMatcher(sequences));
+}
+
+async function* stopAtFirstMatch(
+  events: AsyncIterable<GlmEvent>,
+  matcher: StopMatcher,
 ): AsyncGenerator<GlmEvent> {
-  if (sequences.length === 0) return yield* events;
-  const matcher = new StopMatcher(sequences);
   for await (const event of events) {
     const { out, matched } = step(matcher, event);
     yield* out;
