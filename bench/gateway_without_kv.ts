@@ -12,7 +12,7 @@ import type { Admission, Governance } from "../lib/governance.ts";
 
 /** Admits everyone as one caller, with the rate-limit headers a real admission carries. */
 export const openGovernance: Governance = {
-  admit: () => Object.assign(Promise.resolve(ADMISSION), { early: null }),
+  admit: () => Object.assign(Promise.resolve(ADMISSION), { early: null, hurry: () => {} }),
   record: () => Promise.resolve(),
   describe: () => Promise.resolve({}),
   settled: () => Promise.resolve(),

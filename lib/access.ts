@@ -5,6 +5,7 @@ import { ApiError } from "./errors.ts";
 import type { Caller, Governance, PendingAdmission, TokenUsage } from "./governance.ts";
 import {
   DEFAULT_KEY_ID,
+  hurryAdmission,
   type KeyAdmissions,
   keyAdmissions,
   mayStartEarly,
@@ -108,8 +109,11 @@ function remember(context: Context, hash: string, caller: Caller): KeyAdmissions
   return state;
 }
 
+/** What a request that must wait for its decision carries (it is decided without delay). */
+const NOT_EARLY = { early: null, hurry: () => {} };
+
 function admit(context: Context, apiKey: string | undefined): PendingAdmission {
-  if (!apiKey) return Object.assign(Promise.reject(missingKey()), { early: null });
+  if (!apiKey) return Object.assign(Promise.reject(missingKey()), NOT_EARLY);
   const digest = sha256(apiKey);
   const hash = context.defaultKeyHash && bytesEqual(digest, context.defaultKeyHash)
     ? DEFAULT_KEY_ID
@@ -119,10 +123,13 @@ function admit(context: Context, apiKey: string | undefined): PendingAdmission {
     const decision = admissionsOf(context, hash)
       .then((state) => requestAdmission(context, state, false))
       .catch((error) => Promise.reject(storeError(error)));
-    return Object.assign(decision, { early: null });
+    return Object.assign(decision, NOT_EARLY);
   }
   const early = mayStartEarly(known, context.now()) ? known.caller : null;
-  return Object.assign(requestAdmission(context, known, early !== null), { early });
+  return Object.assign(requestAdmission(context, known, early !== null), {
+    early,
+    hurry: () => hurryAdmission(context, known),
+  });
 }
 
 async function record(

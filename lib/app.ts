@@ -82,6 +82,7 @@ function healthResponse(): Response {
 }
 
 async function keyInfoResponse(_request: Request, ctx: RouteContext): Promise<Response> {
+  ctx.admission.hurry();
   await ctx.admission; // the remaining count includes this request
   return Response.json(await ctx.deps.governance.describe(ctx.caller));
 }
@@ -142,10 +143,12 @@ async function dispatch(
   try {
     response = await entry.methods[method](request, { deps, caller, admission, trace });
   } catch (error) {
+    admission.hurry();
     const { headers } = await admission; // a refusal outranks what the route ran into
     if (error instanceof ApiError) Object.assign(error.headers, headers);
     throw error;
   }
+  admission.hurry();
   try {
     return withHeaders(response, (await admission).headers);
   } catch (refusal) {

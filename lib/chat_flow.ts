@@ -80,6 +80,7 @@ export async function runChat(
   const call = await callUpstream(deps, plan.glm, upstreamSignal(request, ctx));
   if (ctx.admission.early) {
     // Started before the decision: nothing reaches the client unless it admits the request.
+    ctx.admission.hurry();
     await ctx.admission.catch((refusal) => {
       call.abort();
       throw refusal;

@@ -27,7 +27,11 @@ export interface Admission {
  * admits the request, so its upstream call may start before the decision; null when the work
  * must wait for it. A request started early and then refused must be abandoned.
  */
-export type PendingAdmission = Promise<Admission> & { early: Caller | null };
+export type PendingAdmission = Promise<Admission> & {
+  early: Caller | null;
+  /** Asks for the decision now: the response is ready (an early start's decision gathers). */
+  hurry(): void;
+};
 
 /** Authenticates, limits and meters client requests. */
 export interface Governance {

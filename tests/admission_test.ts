@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
 import { createGovernance } from "../lib/access.ts";
+import {
+  hurryAdmission,
+  keyAdmissions,
+  mayStartEarly,
+  requestAdmission,
+} from "../lib/admission.ts";
 import { loadConfig } from "../lib/config.ts";
 import type { ApiError } from "../lib/errors.ts";
 import { createHandler } from "../lib/app.ts";
@@ -113,6 +119,28 @@ Deno.test("requests that started early are decided together, by one commit", asy
   );
   assert.deepEqual(remaining, ["98", "97", "96", "95", "94", "93", "92", "91", "90", "89"]);
   assert.equal(counting.atomics() - before, 1);
+});
+
+Deno.test("an early start's decision gathers company until a response needs it", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
+  const deps = { config, kv, now: Date.now };
+  const options = { user: "lee", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
+  const { record } = await createKey(kv, { ...options, now: Date.now() });
+  const state = keyAdmissions({ keyId: record.id, user: record.user });
+  await requestAdmission(deps, state, false);
+  assert.equal(mayStartEarly(state, Date.now()), true);
+
+  const gathered = requestAdmission(deps, state, true);
+  assert.equal(state.deciding, false, "an early start's decision waits for company");
+  assert.notEqual(state.gathering, undefined);
+  hurryAdmission(deps, state);
+  assert.equal(state.deciding, true, "a response is ready: decided at once");
+  assert.equal(state.gathering, undefined);
+  const admitted = await gathered;
+  assert.equal(admitted.headers["x-ratelimit-remaining-requests"], "98");
+  hurryAdmission(deps, state); // nothing waits: nothing to do
+  assert.equal(state.deciding, false);
 });
 
 Deno.test("a key's admissions read KV once; the commit's check catches what other writers change", async () => {
