@@ -7,6 +7,7 @@ import {
   PLAN,
   type Side,
   type Streams,
+  type StreamSide,
 } from "./scenarios.ts";
 import {
   addedMs,
@@ -135,6 +136,19 @@ function streamRows(streams: Streams): Row[] {
     cost: signedPercent(g / d - 1),
     target: "≤ +2 %",
     verdict: verdict(g / d - 1, (v) => v <= 0.02),
+  });
+  const cpuPerStream = (side: StreamSide | undefined) =>
+    side && side.total.length ? ms(side.relayCpuMs / side.total.length) : "";
+  rows.push({
+    scenario: "",
+    metric: "CPU per stream in the middle",
+    direct: "",
+    floor: cpuPerStream(floor),
+    noKv: cpuPerStream(noKv),
+    gateway: cpuPerStream(gateway),
+    cost: "",
+    target: "",
+    verdict: "",
   });
   return rows;
 }

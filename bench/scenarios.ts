@@ -38,6 +38,8 @@ export interface StreamSide {
   total: number[];
   errors: number;
   errorSample?: string;
+  /** CPU milliseconds used by the process in the middle (relay or gateway). */
+  relayCpuMs: number;
 }
 
 /** Stream timings of every path. */
@@ -117,8 +119,17 @@ async function interleavedStreams(bench: Bench, paths: Paths): Promise<Streams> 
   const result: Partial<Record<Path, StreamSide>> = {};
   for (let round = 0; round < PLAN.streams.rounds; round++) {
     for (const path of rotated(pathsOf(paths), round)) {
+      const pid = middlePid(bench, path);
+      const cpuBefore = pid ? bench.cpuTimeMs(pid) : 0;
       const run = await bench.load.streams(paths[path]!, PLAN.streams.perRound);
-      const side = result[path] ??= { firstByte: [], firstToken: [], total: [], errors: 0 };
+      const side = result[path] ??= {
+        firstByte: [],
+        firstToken: [],
+        total: [],
+        errors: 0,
+        relayCpuMs: 0,
+      };
+      if (pid) side.relayCpuMs += bench.cpuTimeMs(pid) - cpuBefore;
       side.firstByte.push(...run.firstByte);
       side.firstToken.push(...run.firstToken);
       side.total.push(...run.total);

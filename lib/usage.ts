@@ -87,9 +87,9 @@ const USAGE_FLUSH_MS = 20;
 
 /**
  * Adds a request's usage to its user's day. Records are summed in memory for
- * {@link USAGE_FLUSH_MS} (and while a commit is in flight) and written together by one commit
- * (a group commit); sums never conflict, and failed commits are retried. Resolves once this
- * request's usage is written.
+ * {@link USAGE_FLUSH_MS} and written together by one commit (a group commit), so there is at most
+ * one usage commit per interval however busy the process is; sums never conflict, and failed
+ * commits are retried. Resolves once this request's usage is written.
  */
 export function recordUsage(
   kv: Deno.Kv,
@@ -138,6 +138,9 @@ async function drainUsage(kv: Deno.Kv, queue: UsageQueue): Promise<void> {
         for (const waiter of waiters) waiter.reject(error);
       }
     }
+    // What came in meanwhile waits out another interval: under load, one commit per interval
+    // rather than one right after another.
+    if (queue.pending.size) await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_MS));
   }
   queue.running = false;
 }

@@ -289,3 +289,37 @@ Deno.test("200 concurrent records, grouped into few commits, count every token e
   );
   assert.deepEqual(byModel, { "glm-4.6": [100, 1000, 3000], "glm-4.5-flash": [100, 1000, 150] });
 });
+
+Deno.test("under steady load, usage is written by at most one commit per 20 ms", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  let commits = 0;
+  const atomic = kv.atomic.bind(kv);
+  const counting = Object.assign(Object.create(kv), {
+    atomic: () => {
+      const operation = atomic();
+      const commit = operation.commit.bind(operation);
+      operation.commit = () => {
+        commits++;
+        return commit();
+      };
+      return operation;
+    },
+  }) as Deno.Kv;
+  const governance = createGovernance({ config: loadConfig({}), kv: counting, now: Date.now });
+  const caller = { keyId: "k", user: "steady" };
+  // One request finishing every millisecond or so, for about 100 ms.
+  const started = performance.now();
+  const records: Promise<void>[] = [];
+  while (performance.now() - started < 100) {
+    records.push(governance.record(caller, "glm-4.6", usage(10, 5)));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  await Promise.all(records);
+  const elapsed = performance.now() - started;
+  assert.ok(
+    commits <= Math.ceil(elapsed / 20) + 1,
+    `${commits} commits for ${records.length} records in ${Math.round(elapsed)} ms`,
+  );
+  const [row] = await listUsage(kv, { user: "steady", days: 1, now: Date.now() });
+  assert.equal(row.requests, records.length, "every record counted once");
+});
