@@ -140,8 +140,9 @@ export async function relayStream(
   const keepaliveTick = () => {
     if (ended) return;
     if (waiting && performance.now() - lastWrite >= options.keepaliveMs) send(renderer.keepalive());
+    // Not waiting (the client is not reading yet): look again a whole interval later.
     const due = lastWrite + options.keepaliveMs - performance.now();
-    keepaliveTimer = setTimeout(keepaliveTick, Math.max(0, due));
+    keepaliveTimer = setTimeout(keepaliveTick, due > 0 ? due : options.keepaliveMs);
   };
 
   return new ReadableStream<Uint8Array>({
