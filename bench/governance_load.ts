@@ -7,6 +7,7 @@ import process from "node:process";
 import { createGovernance } from "../lib/access.ts";
 import { loadConfig } from "../lib/config.ts";
 import { createKey } from "../lib/keys.ts";
+import { countingKv } from "../tests/support/intercepted_kv.ts";
 
 const REQUESTS = 2000;
 const dir = await Deno.makeTempDir({ prefix: "governance_load_" });
@@ -16,26 +17,15 @@ const config = loadConfig({
   RATE_LIMIT_RPM: "1000000",
   DAILY_TOKEN_BUDGET: String(Number.MAX_SAFE_INTEGER),
 });
-const governance = createGovernance({ config, kv, now: Date.now });
+const counting = countingKv(kv);
+const governance = createGovernance({ config, kv: counting.kv, now: Date.now });
 const options = { user: "bench", name: null, lifetimeDays: 1, maxKeysPerUser: 5, now: Date.now() };
 const { key } = await createKey(kv, options);
 const usage = { promptTokens: 100, completionTokens: 50, cachedTokens: 0, estimated: false };
 
-let commits = 0;
-const atomic = kv.atomic.bind(kv);
-kv.atomic = () => {
-  const operation = atomic();
-  const commit = operation.commit.bind(operation);
-  operation.commit = () => {
-    commits++;
-    return commit();
-  };
-  return operation;
-};
-
 for (const concurrency of [1, 32]) {
   let started = 0;
-  commits = 0;
+  const atomicsBefore = counting.atomics();
   const wall = performance.now();
   const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, async () => {
@@ -53,7 +43,7 @@ for (const concurrency of [1, 32]) {
       ((performance.now() - wall) / REQUESTS * 1000).toFixed(0)
     } µs wall, ` +
       `${((used.user + used.system) / REQUESTS).toFixed(0)} µs CPU, ` +
-      `${(commits / REQUESTS).toFixed(2)} commits per request`,
+      `${((counting.atomics() - atomicsBefore) / REQUESTS).toFixed(2)} commits per request`,
   );
 }
 kv.close();

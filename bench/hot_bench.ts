@@ -15,8 +15,8 @@ import { decodeSse } from "../lib/sse.ts";
 const config = loadConfig({ DEFAULT_KEY: "" });
 const encoder = new TextEncoder();
 
-const LOG_LINE = JSON.stringify({
-  time: new Date().toISOString(),
+/** A typical request log entry. */
+const LOG_ENTRY = {
   method: "POST",
   path: "/v1/chat/completions",
   status: 200,
@@ -24,7 +24,8 @@ const LOG_LINE = JSON.stringify({
   model: "glm-4.5-air",
   user: "bench",
   upstreamRequestId: "20261122011426a1b2c3d4e5f6a7b8c9",
-});
+};
+const LOG_LINE = JSON.stringify({ time: new Date().toISOString(), ...LOG_ENTRY });
 
 function glmChunk(content: string, extra: Record<string, unknown> = {}): string {
   return JSON.stringify({
@@ -87,15 +88,7 @@ Deno.bench("redact a request log line", { group: "log" }, () => {
   redact(LOG_LINE);
 });
 Deno.bench("logRequest (stringify + redact)", { group: "log" }, () => {
-  logRequest(() => {}, {
-    method: "POST",
-    path: "/v1/chat/completions",
-    status: 200,
-    durationMs: 21.37,
-    model: "glm-4.5-air",
-    user: "bench",
-    upstreamRequestId: "20261122011426a1b2c3d4e5f6a7b8c9",
-  });
+  logRequest(() => {}, LOG_ENTRY);
 });
 
 Deno.bench("plan an OpenAI request", { group: "json" }, async () => {

@@ -11,6 +11,7 @@ import type { ApiError } from "../lib/errors.ts";
 import { createHandler } from "../lib/app.ts";
 import { createKey, setKeyDisabled, updateUser } from "../lib/keys.ts";
 import { FAKE_UPSTREAM_KEY, startFakeUpstream } from "./fake_upstream.ts";
+import { countingKv, intercepted } from "./support/intercepted_kv.ts";
 import { fakeClock } from "./support/kv_server.ts";
 
 async function governanceWithKey(rateLimitRpm: number) {
@@ -77,35 +78,10 @@ Deno.test("a key disabled behind the process's back is refused: its early start 
   }
 });
 
-/** A KV whose `getMany` and `atomic` calls go through `around` first (to count or delay them). */
-function intercepted(
-  kv: Deno.Kv,
-  around: (method: "getMany" | "atomic", call: () => unknown) => unknown,
-): Deno.Kv {
-  return new Proxy(kv, {
-    get(target, property) {
-      const value = Reflect.get(target, property);
-      if (typeof value !== "function") return value;
-      if (property !== "getMany" && property !== "atomic") return value.bind(target);
-      return (...args: unknown[]) => around(property, () => value.apply(target, args));
-    },
-  });
-}
-
-/** A KV that counts its reads (`getMany` calls) and atomic operations. */
-function countingReads(kv: Deno.Kv): { kv: Deno.Kv; reads: () => number; atomics: () => number } {
-  const counts = { getMany: 0, atomic: 0 };
-  const counted = intercepted(kv, (method, call) => {
-    counts[method]++;
-    return call();
-  });
-  return { kv: counted, reads: () => counts.getMany, atomics: () => counts.atomic };
-}
-
 Deno.test("requests that started early are decided together, by one commit", async () => {
   const clock = fakeClock();
   await using kv = await Deno.openKv(":memory:");
-  const counting = countingReads(kv);
+  const counting = countingKv(kv);
   const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
   const governance = createGovernance({ config, kv: counting.kv, now: clock.now });
   const options = { user: "kim", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
@@ -146,7 +122,7 @@ Deno.test("an early start's decision gathers company until a response needs it",
 Deno.test("a key's admissions read KV once; the commit's check catches what other writers change", async () => {
   const clock = fakeClock();
   await using kv = await Deno.openKv(":memory:");
-  const counting = countingReads(kv);
+  const counting = countingKv(kv);
   const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100", DAILY_TOKEN_BUDGET: "50" });
   const governance = createGovernance({ config, kv: counting.kv, now: clock.now });
   const options = { user: "jo", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
