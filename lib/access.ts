@@ -5,7 +5,6 @@ import { ApiError } from "./errors.ts";
 import type { Caller, Governance, PendingAdmission, TokenUsage } from "./governance.ts";
 import {
   DEFAULT_KEY_ID,
-  hurryAdmission,
   type KeyAdmissions,
   keyAdmissions,
   mayStartEarly,
@@ -126,10 +125,7 @@ function admit(context: Context, apiKey: string | undefined): PendingAdmission {
     return Object.assign(decision, NOT_EARLY);
   }
   const early = mayStartEarly(known, context.now()) ? known.caller : null;
-  return Object.assign(requestAdmission(context, known, early !== null), {
-    early,
-    hurry: () => hurryAdmission(context, known),
-  });
+  return Object.assign(requestAdmission(context, known, early !== null), { early });
 }
 
 async function record(

@@ -54,6 +54,8 @@ export interface KeyAdmissions {
   deciding: boolean;
   /** The timer of a decision gathering requests that started early. */
   gathering?: ReturnType<typeof setTimeout>;
+  /** Whether a waiting request must be decided without gathering (it waits, or was hurried). */
+  urgent: boolean;
   /** Requests asked for and not yet decided. */
   undecided: number;
   last: LastDecision | null;
@@ -81,7 +83,15 @@ export interface AdmissionDeps {
 
 /** A key's admission state, before its first request. */
 export function keyAdmissions(caller: Caller): KeyAdmissions {
-  return { caller, waiters: [], deciding: false, undecided: 0, last: null, known: null };
+  return {
+    caller,
+    waiters: [],
+    deciding: false,
+    urgent: false,
+    undecided: 0,
+    last: null,
+    known: null,
+  };
 }
 
 /**
@@ -120,41 +130,64 @@ export function noteUsage(state: KeyAdmissions, weightedMilli: bigint): void {
  */
 const GATHER_MS = 10;
 
+/** One request's decision, and the means to ask for it now. */
+export type RequestedAdmission = Promise<Admission> & {
+  /**
+   * Asks for this request's decision now (its response is ready): nothing to do when the
+   * decision is already taken or being taken.
+   */
+  hurry(): void;
+};
+
 /**
  * Asks for one request's admission. Requests arriving while a decision runs join the next one;
- * the first request that started early waits up to {@link GATHER_MS} for company, one that did
- * not (`early` false) is decided at once.
+ * requests that started early (`early` true) wait up to {@link GATHER_MS} for company, unless
+ * hurried; one that did not is decided at once.
  */
 export function requestAdmission(
   deps: AdmissionDeps,
   state: KeyAdmissions,
   early: boolean,
-): Promise<Admission> {
+): RequestedAdmission {
+  let waiter!: Waiter;
   const admission = new Promise<Admission>((resolve, reject) => {
-    state.waiters.push({ resolve, reject });
+    waiter = { resolve, reject };
+    state.waiters.push(waiter);
   });
   state.undecided++;
-  if (state.deciding) return admission;
-  if (early) state.gathering ??= setTimeout(() => hurryAdmission(deps, state), GATHER_MS);
+  if (early) gather(deps, state);
   else hurryAdmission(deps, state);
-  return admission;
+  return Object.assign(admission, {
+    hurry: () => {
+      if (state.waiters.includes(waiter)) hurryAdmission(deps, state);
+    },
+  });
 }
 
 /**
- * Decides the key's waiting requests now, without waiting for more: a response is ready and
- * waits for its decision. Nothing to do when a decision is already running (the waiting
- * requests join the next one, which follows at once) or when nothing waits.
+ * Decides the key's waiting requests now, without waiting for more: a request must not wait (it
+ * did not start early, or its response is ready). When a decision is already running, the
+ * waiting requests join the next one, which then follows at once; nothing to do when nothing
+ * waits.
  */
 export function hurryAdmission(deps: AdmissionDeps, state: KeyAdmissions): void {
   clearTimeout(state.gathering);
   state.gathering = undefined;
-  if (state.deciding || state.waiters.length === 0) return;
-  void decideWaiting(deps, state);
+  if (state.waiters.length === 0) return;
+  state.urgent = true;
+  if (!state.deciding) void decideWaiting(deps, state);
+}
+
+/** Lets the waiting requests (all started early) gather for up to {@link GATHER_MS}. */
+function gather(deps: AdmissionDeps, state: KeyAdmissions): void {
+  if (state.deciding) return;
+  state.gathering ??= setTimeout(() => hurryAdmission(deps, state), GATHER_MS);
 }
 
 async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise<void> {
   state.deciding = true;
-  while (state.waiters.length) {
+  while (state.waiters.length && state.urgent) {
+    state.urgent = false;
     const waiters = state.waiters.splice(0);
     try {
       const outcomes = await retryAtomic(() => decide(deps, state, waiters.length));
@@ -171,6 +204,8 @@ async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise
     state.undecided -= waiters.length;
   }
   state.deciding = false;
+  // Requests that came during the decision all started early: they gather for the next one.
+  if (state.waiters.length) gather(deps, state);
 }
 
 /** A caller's key record, user record, rate window and weighted usage today, as KV entries. */

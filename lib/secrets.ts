@@ -36,9 +36,13 @@ export function sha256(text: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(text, "utf8").digest());
 }
 
-/** Lower-case hex of bytes. */
+const HEX_OF_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+/** Lower-case hex of bytes (by table: it runs on every request, for the key's hash). */
 export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  let hex = "";
+  for (const byte of bytes) hex += HEX_OF_BYTE[byte];
+  return hex;
 }
 
 /** Compares two byte arrays in time that depends only on their lengths. */

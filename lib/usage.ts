@@ -37,9 +37,16 @@ export function secondsUntilNextUtcDay(ms: number): number {
   return Math.max(1, Math.ceil((DAY_MS - (ms % DAY_MS)) / 1000));
 }
 
+/** The last day {@link utcDay} formatted (it runs several times per request). */
+let lastDay = { number: NaN, text: "" };
+
 /** The UTC day of a time, as `YYYY-MM-DD`. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  const number = Math.floor(ms / DAY_MS);
+  if (number !== lastDay.number) {
+    lastDay = { number, text: new Date(number * DAY_MS).toISOString().slice(0, 10) };
+  }
+  return lastDay.text;
 }
 
 function tokenCount(value: number): bigint {

@@ -110,13 +110,47 @@ Deno.test("an early start's decision gathers company until a response needs it",
   const gathered = requestAdmission(deps, state, true);
   assert.equal(state.deciding, false, "an early start's decision waits for company");
   assert.notEqual(state.gathering, undefined);
-  hurryAdmission(deps, state);
+  gathered.hurry();
   assert.equal(state.deciding, true, "a response is ready: decided at once");
   assert.equal(state.gathering, undefined);
   const admitted = await gathered;
   assert.equal(admitted.headers["x-ratelimit-remaining-requests"], "98");
   hurryAdmission(deps, state); // nothing waits: nothing to do
   assert.equal(state.deciding, false);
+});
+
+Deno.test("early starts that arrive during a decision gather for the next one; hurrying a decided request decides nothing", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const counting = countingKv(kv);
+  const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
+  const deps = { config, kv: counting.kv, now: Date.now };
+  const options = { user: "kim", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
+  const { record } = await createKey(kv, { ...options, now: Date.now() });
+  const state = keyAdmissions({ keyId: record.id, user: record.user });
+  await requestAdmission(deps, state, false);
+  const before = counting.atomics();
+
+  const first = requestAdmission(deps, state, true);
+  first.hurry();
+  assert.equal(state.deciding, true);
+  const second = requestAdmission(deps, state, true); // arrives while the first is decided
+  second.catch(() => {}); // a failed assertion below must not leave it unhandled
+  await first;
+  assert.equal(state.deciding, false, "the second does not follow at once: it gathers");
+  assert.notEqual(state.gathering, undefined);
+  first.hurry(); // decided already: nothing to hurry
+  assert.equal(state.deciding, false);
+  assert.notEqual(state.gathering, undefined);
+  const third = requestAdmission(deps, state, true);
+  third.hurry();
+  assert.equal(state.deciding, true, "a waiting request's response is ready: decided at once");
+  const [admittedSecond, admittedThird] = await Promise.all([second, third]);
+  assert.equal(counting.atomics() - before, 2, "the second and third share one commit");
+  assert.deepEqual(
+    [admittedSecond, admittedThird].map((a) => a.headers["x-ratelimit-remaining-requests"]),
+    ["97", "96"],
+  );
+  assert.equal(state.gathering, undefined);
 });
 
 Deno.test("a key's admissions read KV once; the commit's check catches what other writers change", async () => {
