@@ -1,8 +1,9 @@
 /**
  * What key checks, limits and metering add to a request: `deno bench -A bench/limits_bench.ts`.
  * These are the times until admit() and record() resolve, one call at a time: a decision on a known
- * key waits 2 ms to gather more requests (the request itself has started by then, see
- * lib/admission.ts), and record() waits 20 ms to gather usage. For CPU per request and commits,
+ * key that started early gathers more requests for up to 10 ms unless hurried (the request itself
+ * has started by then, see lib/admission.ts), and record() waits USAGE_FLUSH_MS (lib/usage.ts) to
+ * gather usage. For CPU per request and commits,
  * see bench/governance_load.ts.
  */
 
