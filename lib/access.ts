@@ -13,7 +13,7 @@ import {
   requestAdmission,
   unknownKey,
 } from "./admission.ts";
-import { findKeyByHash } from "./keys.ts";
+import { findKeyByHash, hashApiKey } from "./keys.ts";
 import { isoTime, storeError } from "./kv_store.ts";
 import { effectiveLimits, rateState } from "./limits.ts";
 import {
@@ -25,7 +25,7 @@ import {
   weightedOf,
 } from "./usage.ts";
 import type { LogSink } from "./log.ts";
-import { bytesEqual, sha256, toHex } from "./secrets.ts";
+import { textEqual } from "./secrets.ts";
 
 /** What {@link createGovernance} needs. */
 export interface GovernanceDeps {
@@ -38,7 +38,7 @@ export interface GovernanceDeps {
 }
 
 interface Context extends GovernanceDeps {
-  defaultKeyHash: Uint8Array | null;
+  defaultKeyHash: string | null;
   /** Key hash (or DEFAULT_KEY_ID) → the key's caller and admissions, for keys seen before. */
   knownKeys: Map<string, KeyAdmissions>;
   /** The same admissions by key id, for counting recorded usage into them. */
@@ -49,7 +49,7 @@ interface Context extends GovernanceDeps {
 export function createGovernance(deps: GovernanceDeps): Governance {
   const context: Context = {
     ...deps,
-    defaultKeyHash: deps.config.defaultKey ? sha256(deps.config.defaultKey) : null,
+    defaultKeyHash: deps.config.defaultKey ? hashApiKey(deps.config.defaultKey) : null,
     knownKeys: new Map(),
     byKeyId: new Map(),
   };
@@ -113,10 +113,10 @@ const NOT_EARLY = { early: null, hurry: () => {} };
 
 function admit(context: Context, apiKey: string | undefined): PendingAdmission {
   if (!apiKey) return Object.assign(Promise.reject(missingKey()), NOT_EARLY);
-  const digest = sha256(apiKey);
-  const hash = context.defaultKeyHash && bytesEqual(digest, context.defaultKeyHash)
+  const digest = hashApiKey(apiKey);
+  const hash = context.defaultKeyHash && textEqual(digest, context.defaultKeyHash)
     ? DEFAULT_KEY_ID
-    : toHex(digest);
+    : digest;
   const known = context.knownKeys.get(hash);
   if (!known) {
     const decision = admissionsOf(context, hash)

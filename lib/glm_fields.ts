@@ -3,7 +3,7 @@
 import { optionalNumber } from "./body.ts";
 import type { Config } from "./config.ts";
 import type { ModelInfo } from "./models.ts";
-import { sha256, toHex } from "./secrets.ts";
+import { sha256Hex } from "./secrets.ts";
 
 /** What {@link glmSampling} needs besides the body. */
 export interface SamplingOptions {
@@ -42,5 +42,5 @@ export function glmSampling(body: Record<string, unknown>, options: SamplingOpti
 /** GLM's `user_id` from a client's end-user id: kept at 6–128 characters, longer ones hashed. */
 export function glmUserId(user: unknown): string | undefined {
   if (typeof user !== "string" || user.length < 6) return undefined;
-  return user.length <= 128 ? user : `u-${toHex(sha256(user))}`;
+  return user.length <= 128 ? user : `u-${sha256Hex(user)}`;
 }

@@ -2,7 +2,7 @@
 
 import { ApiError, invalidField } from "./errors.ts";
 import { getManyChunked, isoTime, retryAtomic } from "./kv_store.ts";
-import { generateApiKey, keyHint, randomBase62, sha256, toHex } from "./secrets.ts";
+import { generateApiKey, keyHint, randomBase62, sha256Hex } from "./secrets.ts";
 
 /** A user: who keys belong to, with optional per-user limits (null = the server default). */
 export interface UserRecord {
@@ -105,7 +105,7 @@ export function newUser(name: string, now: number): UserRecord {
 
 /** The hex SHA-256 of a client key: its look-up handle in KV. */
 export function hashApiKey(key: string): string {
-  return toHex(sha256(key));
+  return sha256Hex(key);
 }
 
 /** Keys of a user that are not revoked and not expired (disabled keys count: they can be enabled). */

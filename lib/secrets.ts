@@ -36,13 +36,9 @@ export function sha256(text: string): Uint8Array {
   return new Uint8Array(createHash("sha256").update(text, "utf8").digest());
 }
 
-const HEX_OF_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
-
-/** Lower-case hex of bytes (by table: it runs on every request, for the key's hash). */
-export function toHex(bytes: Uint8Array): string {
-  let hex = "";
-  for (const byte of bytes) hex += HEX_OF_BYTE[byte];
-  return hex;
+/** The SHA-256 digest of a text (UTF-8) as lower-case hex, in one call (it runs per request). */
+export function sha256Hex(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** Compares two byte arrays in time that depends only on their lengths. */
@@ -50,6 +46,14 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = a.length ^ b.length;
   const length = Math.max(a.length, b.length);
   for (let i = 0; i < length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
+  return diff === 0;
+}
+
+/** Compares two texts in time that depends only on their lengths. */
+export function textEqual(a: string, b: string): boolean {
+  let diff = a.length ^ b.length;
+  const length = Math.max(a.length, b.length);
+  for (let i = 0; i < length; i++) diff |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
   return diff === 0;
 }
 

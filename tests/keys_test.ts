@@ -9,7 +9,7 @@ import {
   setKeyDisabled,
 } from "../lib/keys.ts";
 import { ApiError } from "../lib/errors.ts";
-import { generateApiKey, randomBase62 } from "../lib/secrets.ts";
+import { generateApiKey, randomBase62, textEqual } from "../lib/secrets.ts";
 import { admin, createTestKey, fakeClock, startKvGateway } from "./support/kv_server.ts";
 
 const DAY = 86_400_000;
@@ -28,6 +28,16 @@ Deno.test("a new key is sk- and 48 base62 characters, every character drawn even
   assert.equal(counts.size, 62);
   // 4000 expected each (σ ≈ 63); a modulo bias would give the first 8 characters about 4840.
   for (const count of counts.values()) assert.ok(count > 3600 && count < 4400, `count ${count}`);
+});
+
+Deno.test("a key's handle is its SHA-256 in hex; hashes compare equal only when identical", () => {
+  // FIPS 180-2's test vector for "abc".
+  const abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  assert.equal(hashApiKey("abc"), abc);
+  assert.equal(textEqual(hashApiKey("abc"), abc), true);
+  assert.equal(textEqual(hashApiKey("abd"), abc), false);
+  assert.equal(textEqual(abc.slice(0, 63), abc), false, "a prefix is not equal");
+  assert.equal(textEqual("", ""), true);
 });
 
 Deno.test("KV holds a key's hash, never the key; lists show prefix and last 4 only", async () => {
