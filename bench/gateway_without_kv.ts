@@ -8,6 +8,7 @@
 
 import { createHandler } from "../lib/app.ts";
 import { loadConfig, readEnvironment } from "../lib/config.ts";
+import { batchedLog } from "../lib/log.ts";
 import type { Admission, Governance } from "../lib/governance.ts";
 
 /** Admits everyone as one caller, with the rate-limit headers a real admission carries. */
@@ -32,7 +33,7 @@ if (import.meta.main) {
   const kv = await Deno.openKv(":memory:");
   Deno.serve(
     { port: config.port, hostname: config.host, onListen() {} },
-    createHandler({ config, kv, now: Date.now, governance: openGovernance }),
+    createHandler({ config, kv, now: Date.now, governance: openGovernance, log: batchedLog() }),
   );
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 }

@@ -164,7 +164,12 @@ function inherited(): Record<string, string> {
   );
 }
 
-async function runMain(env: Record<string, string>, dotEnv?: string, until?: RegExp) {
+async function runMain(
+  env: Record<string, string>,
+  dotEnv?: string,
+  until?: RegExp,
+  whileUp?: (stderr: string) => Promise<void>,
+) {
   const dir = await Deno.makeTempDir();
   try {
     if (dotEnv !== undefined) await Deno.writeTextFile(`${dir}/.env`, dotEnv);
@@ -196,6 +201,7 @@ async function runMain(env: Record<string, string>, dotEnv?: string, until?: Reg
       stderr += value;
     }
     clearTimeout(guard);
+    await whileUp?.(stderr);
     try {
       child.kill("SIGTERM");
     } catch {
@@ -238,4 +244,26 @@ Deno.test("the server warns at start about the built-in DEFAULT_KEY and a missin
   const result = await runMain({ UPSTREAM_API_KEY: "" }, undefined, /Listening on/);
   assert.match(result.stderr, /DEFAULT_KEY is the built-in "sk-your-key"/);
   assert.match(result.stderr, /UPSTREAM_API_KEY is not set/);
+});
+
+Deno.test("main.ts writes one JSON line per request to stdout", async () => {
+  const result = await runMain(
+    {},
+    undefined,
+    /Listening on http:\/\/127\.0\.0\.1:\d+/,
+    async (stderr) => {
+      const port = stderr.match(/127\.0\.0\.1:(\d+)/)![1];
+      for (const path of ["/health", "/v1/models"]) {
+        await (await fetch(`http://127.0.0.1:${port}${path}`)).body?.cancel();
+      }
+    },
+  );
+  const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(
+    lines.map(({ method, path, status }) => ({ method, path, status })),
+    [
+      { method: "GET", path: "/health", status: 200 },
+      { method: "GET", path: "/v1/models", status: 401 }, // no key sent
+    ],
+  );
 });
