@@ -62,9 +62,13 @@ function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiE
  */
 function upstreamSignal(request: Request, ctx: RouteContext): AbortSignal {
   if (!ctx.admission.early) return request.signal;
-  const refused = new AbortController();
-  ctx.admission.catch(() => refused.abort());
-  return AbortSignal.any([request.signal, refused.signal]);
+  // One controller fed by both (AbortSignal.any costs ~15× more, and weak references for the GC).
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  if (request.signal.aborted) abort();
+  else request.signal.addEventListener("abort", abort, { once: true });
+  ctx.admission.catch(abort);
+  return stop.signal;
 }
 
 /** Sends the plan upstream and renders the answer as a stream or as JSON. */
