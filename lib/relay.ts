@@ -42,6 +42,7 @@ export interface RelayOptions {
 }
 
 const TIMED_OUT = Symbol("timed out");
+const utf8 = new TextEncoder();
 /** Longest wait for the first event before the response headers go out without it. */
 const FIRST_WRITE_WAIT_MS = 1000;
 
@@ -58,7 +59,6 @@ export async function relayStream(
   options: RelayOptions,
 ): Promise<ReadableStream<Uint8Array>> {
   const events = source[Symbol.asyncIterator]();
-  const encoder = new TextEncoder();
   const outcome: RelayOutcome = { outputChars: 0, cancelled: false };
   let pending: Promise<IteratorResult<GlmEvent>> | undefined;
   let ended = false;
@@ -99,10 +99,14 @@ export async function relayStream(
   let head = renderer.open();
   let closed = false;
   let failure: { error: unknown } | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMED_OUT), firstWait);
-  });
+  // One timer per stream: it first bounds the wait for the first event, then sends keepalives.
+  let stopWaiting: ((timedOut: typeof TIMED_OUT) => void) | undefined;
+  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => stopWaiting = resolve);
+  keepaliveTimer = setTimeout(() => {
+    keepaliveTimer = undefined;
+    if (stopWaiting) stopWaiting(TIMED_OUT);
+    else keepaliveTick();
+  }, firstWait);
   try {
     while (true) {
       const result = await Promise.race([pending ??= events.next(), timedOut]);
@@ -111,7 +115,6 @@ export async function relayStream(
         break;
       }
       if (options.signal?.aborted) {
-        clearTimeout(timer);
         cancel();
         return new ReadableStream({ start: (controller) => controller.close() });
       }
@@ -127,14 +130,14 @@ export async function relayStream(
   } catch (error) {
     failure = { error };
   }
-  clearTimeout(timer);
+  stopWaiting = undefined;
 
   /** When the client last got bytes, and whether it is waiting for more (a pull is running). */
   let lastWrite = performance.now();
   let waiting = false;
   let controller: ReadableStreamDefaultController<Uint8Array>;
   const send = (text: string) => {
-    controller.enqueue(encoder.encode(text));
+    controller.enqueue(utf8.encode(text));
     lastWrite = performance.now();
   };
   const keepaliveTick = () => {
@@ -150,7 +153,9 @@ export async function relayStream(
       controller = streamController;
       send(head);
       if (closed) controller.close();
-      else if (!failure) keepaliveTimer = setTimeout(keepaliveTick, options.keepaliveMs);
+      else if (failure) clearTimeout(keepaliveTimer);
+      // The first wait ran out: keepalives from now on.
+      else keepaliveTimer ??= setTimeout(keepaliveTick, options.keepaliveMs);
     },
     async pull() {
       if (failure) {
