@@ -31,22 +31,12 @@ export function generateApiKey(): string {
   return `sk-${randomBase62(KEY_RANDOM_CHARS)}`;
 }
 
-/** The SHA-256 digest of a text (UTF-8); synchronous, so a request does not wait on a thread hop. */
-export function sha256(text: string): Uint8Array {
-  return new Uint8Array(createHash("sha256").update(text, "utf8").digest());
-}
-
-/** The SHA-256 digest of a text (UTF-8) as lower-case hex, in one call (it runs per request). */
+/**
+ * The SHA-256 digest of a text (UTF-8) as lower-case hex, in one call (it runs per request);
+ * synchronous, so a request does not wait on a thread hop.
+ */
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text, "utf8").digest("hex");
-}
-
-/** Compares two byte arrays in time that depends only on their lengths. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  const length = Math.max(a.length, b.length);
-  for (let i = 0; i < length; i++) diff |= (a[i] ?? 0) ^ (b[i] ?? 0);
-  return diff === 0;
 }
 
 /** Compares two texts in time that depends only on their lengths. */
@@ -59,7 +49,7 @@ export function textEqual(a: string, b: string): boolean {
 
 /** Compares two secrets in constant time, by comparing their SHA-256 digests. */
 export function secretsEqual(given: string, expected: string): boolean {
-  return bytesEqual(sha256(given), sha256(expected));
+  return textEqual(sha256Hex(given), sha256Hex(expected));
 }
 
 /** What a list may show of a key: `sk-` plus its first 4 random characters, and its last 4. */

@@ -2,7 +2,7 @@
 
 import { createHash } from "node:crypto";
 import { retryAtomic, storeError } from "./kv_store.ts";
-import { bytesEqual } from "./secrets.ts";
+import { textEqual } from "./secrets.ts";
 
 /** Where the shared secret lives; every process on the same KV signs alike. */
 export const THINKING_SECRET_KEY: Deno.KvKey = ["secrets", "thinking_signature"];
@@ -75,13 +75,12 @@ function signerFor(secret: Uint8Array): ThinkingSigner {
     signature.update(thinking);
     return signature.digest();
   };
-  const encoder = new TextEncoder();
   return {
     sign,
     start,
     verify: (thinking, signature) =>
       typeof signature === "string" && signature.length > 0 &&
-      bytesEqual(encoder.encode(sign(thinking)), encoder.encode(signature)),
+      textEqual(sign(thinking), signature),
   };
 }
 

@@ -97,14 +97,21 @@ Deno.test("requests that started early are decided together, by one commit", asy
   assert.equal(counting.atomics() - before, 1);
 });
 
-Deno.test("an early start's decision gathers company until a response needs it", async () => {
-  await using kv = await Deno.openKv(":memory:");
+/** A key's admissions after one decided request (so the next may start early), on a counting KV. */
+async function decidedOnce(kv: Deno.Kv) {
+  const counting = countingKv(kv);
   const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
-  const deps = { config, kv, now: Date.now };
+  const deps = { config, kv: counting.kv, now: Date.now };
   const options = { user: "lee", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
   const { record } = await createKey(kv, { ...options, now: Date.now() });
   const state = keyAdmissions({ keyId: record.id, user: record.user });
   await requestAdmission(deps, state, false);
+  return { counting, deps, state };
+}
+
+Deno.test("an early start's decision gathers company until a response needs it", async () => {
+  await using kv = await Deno.openKv(":memory:");
+  const { deps, state } = await decidedOnce(kv);
   assert.equal(mayStartEarly(state, Date.now()), true);
 
   const gathered = requestAdmission(deps, state, true);
@@ -121,13 +128,7 @@ Deno.test("an early start's decision gathers company until a response needs it",
 
 Deno.test("early starts that arrive during a decision gather for the next one; hurrying a decided request decides nothing", async () => {
   await using kv = await Deno.openKv(":memory:");
-  const counting = countingKv(kv);
-  const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "100" });
-  const deps = { config, kv: counting.kv, now: Date.now };
-  const options = { user: "kim", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
-  const { record } = await createKey(kv, { ...options, now: Date.now() });
-  const state = keyAdmissions({ keyId: record.id, user: record.user });
-  await requestAdmission(deps, state, false);
+  const { counting, deps, state } = await decidedOnce(kv);
   const before = counting.atomics();
 
   const first = requestAdmission(deps, state, true);
