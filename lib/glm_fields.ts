@@ -3,7 +3,7 @@
 import { optionalNumber } from "./body.ts";
 import type { Config } from "./config.ts";
 import type { ModelInfo } from "./models.ts";
-import { sha256Hex } from "./secrets.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /** What {@link glmSampling} needs besides the body. */
 export interface SamplingOptions {

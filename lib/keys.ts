@@ -2,7 +2,8 @@
 
 import { ApiError, invalidField } from "./errors.ts";
 import { getManyChunked, isoTime, retryAtomic } from "./kv_store.ts";
-import { generateApiKey, keyHint, randomBase62, sha256Hex } from "./secrets.ts";
+import { generateApiKey, keyHint, randomBase62 } from "./secrets.ts";
+import { sha256Hex } from "./sha256.ts";
 
 /** A user: who keys belong to, with optional per-user limits (null = the server default). */
 export interface UserRecord {

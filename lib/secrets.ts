@@ -1,6 +1,6 @@
 /** Client-key material: generation from a CSPRNG, hashing, constant-time comparison. */
 
-import { createHash } from "node:crypto";
+import { sha256Hex } from "./sha256.ts";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /** Largest multiple of 62 that fits in a byte: bytes at or above it are rejected, so no bias. */
@@ -29,14 +29,6 @@ export function randomBase62(length: number): string {
 /** A new client key: `sk-` and {@link KEY_RANDOM_CHARS} random base62 characters. */
 export function generateApiKey(): string {
   return `sk-${randomBase62(KEY_RANDOM_CHARS)}`;
-}
-
-/**
- * The SHA-256 digest of a text (UTF-8) as lower-case hex, in one call (it runs per request);
- * synchronous, so a request does not wait on a thread hop.
- */
-export function sha256Hex(text: string): string {
-  return createHash("sha256").update(text, "utf8").digest("hex");
 }
 
 /** Compares two texts in time that depends only on their lengths. */

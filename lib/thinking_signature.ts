@@ -1,8 +1,8 @@
 /** Signatures of the thinking blocks the gateway emits: HMAC-SHA256 under a secret kept in Deno KV. */
 
-import { createHash } from "node:crypto";
 import { retryAtomic, storeError } from "./kv_store.ts";
 import { textEqual } from "./secrets.ts";
+import { Sha256 } from "./sha256.ts";
 
 /** Where the shared secret lives; every process on the same KV signs alike. */
 export const THINKING_SECRET_KEY: Deno.KvKey = ["secrets", "thinking_signature"];
@@ -48,13 +48,12 @@ function padKey(secret: Uint8Array, pad: number): Uint8Array {
   return key.map((byte) => byte ^ pad);
 }
 
-// HMAC-SHA256 (RFC 2104) on node:crypto's synchronous hash, since the stream renderers are
-// synchronous and Deno's createHmac logs a deprecation warning.
+// HMAC-SHA256 (RFC 2104) on a synchronous hash, since the stream renderers are synchronous.
 function signerFor(secret: Uint8Array): ThinkingSigner {
   const inner = padKey(secret, 0x36);
   const outer = padKey(secret, 0x5c);
   const start = (): ThinkingSignature => {
-    const hash = createHash("sha256").update(inner);
+    const hash = new Sha256().update(inner);
     // A piece may end inside a surrogate pair; hold its first half until the next piece.
     let held = "";
     return {
@@ -62,11 +61,12 @@ function signerFor(secret: Uint8Array): ThinkingSigner {
         text = held + text;
         const last = text.charCodeAt(text.length - 1);
         held = last >= 0xd800 && last <= 0xdbff ? text.slice(-1) : "";
-        hash.update(held ? text.slice(0, -1) : text, "utf8");
+        hash.update(held ? text.slice(0, -1) : text);
       },
       digest: () => {
-        hash.update(held, "utf8");
-        return createHash("sha256").update(outer).update(hash.digest()).digest("base64");
+        hash.update(held);
+        const mac = new Sha256().update(outer).update(hash.digest()).digest();
+        return btoa(String.fromCharCode(...mac));
       },
     };
   };
