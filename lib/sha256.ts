@@ -1,7 +1,7 @@
 /**
  * SHA-256 (FIPS 180-4), synchronous and incremental. Web Crypto's digest is asynchronous (a thread
  * hop on the request path, and unusable inside the synchronous stream renderers); node:crypto
- * would load Deno's Node compatibility layer, about 4.5 MB of memory and 15 ms of start-up.
+ * would load Deno's Node compatibility layer (2–4 MB of memory and about 15 ms of start-up).
  */
 
 /** The first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
