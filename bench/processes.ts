@@ -25,7 +25,7 @@ export class LineReader {
   }
 }
 
-/** Options of {@link spawnDeno}. */
+/** Options of {@link spawnProcess} and {@link spawnDeno}. */
 export interface SpawnOptions {
   cwd?: string;
   /** The whole environment of the child (nothing is inherited). */
@@ -57,7 +57,7 @@ export function spawnDeno(
   args: string[],
   options: SpawnOptions,
 ): Child {
-  const deno = [
+  return spawnProcess([
     Deno.execPath(),
     "run",
     "-A",
@@ -67,7 +67,11 @@ export function spawnDeno(
     configPath,
     script,
     ...args,
-  ];
+  ], options);
+}
+
+/** Runs `command` (a program and its arguments) with a clean environment. */
+export function spawnProcess(command: string[], options: SpawnOptions): Child {
   // Output files are opened by a shell that then becomes the child, so the child writes to them
   // itself: no pipe, and no copying by this process while the child is being measured.
   const redirect = `exec "$@"${options.stdoutFile ? ' >"$OUT"' : ""}${
@@ -80,7 +84,7 @@ export function spawnDeno(
       "sh",
       options.stdoutFile ?? "",
       options.stderrFile ?? "",
-      ...deno,
+      ...command,
     ],
     cwd: options.cwd,
     env: options.env,

@@ -41,6 +41,19 @@ export interface Machine {
   deno: string;
 }
 
+/** The report's column titles. */
+const HEADER: Row = {
+  scenario: "scenario",
+  metric: "metric",
+  direct: "direct",
+  floor: "Deno floor",
+  noKv: "ZtoApi without KV",
+  gateway: "through ZtoApi",
+  cost: "ZtoApi adds",
+  target: "target",
+  verdict: "result",
+};
+
 const { oneClient: ONE_CLIENT, manyClients: MANY_CLIENTS, streams: STREAMS, held: HELD } = PLAN;
 
 function cpuPerRequest(side: Side | undefined): string {
@@ -248,7 +261,7 @@ export function renderReport(results: Measurements, host: Machine): Report {
   const verdicts = rows.map((row) => row.verdict).filter((v) => v === "PASS" || v === "FAIL");
   const passed = verdicts.filter((v) => v === "PASS").length;
   const summary = `${passed}/${verdicts.length} targets pass`;
-  const table = markdownTable(rows);
+  const table = markdownTable(HEADER, rows);
   const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
   const machineLine =
     `${host.cores} cores, ${host.cpu}, ${host.memory} RAM, Deno ${host.deno}, ${Deno.build.os}`;

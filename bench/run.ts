@@ -7,66 +7,25 @@
  */
 
 import { HOLD, STREAM_500 } from "./fake_upstream_server.ts";
-import type { ClosedResult, HoldResult, Job, RequestSpec, StreamResult } from "./load.ts";
-import {
-  baseEnv,
-  type Child,
-  cpuTimeMs,
-  freePort,
-  machine,
-  readResident,
-  resetPeakResident,
-  spawnDeno,
-  waitForHttp,
-} from "./processes.ts";
+import type { RequestSpec } from "./load.ts";
+import { cpuTimeMs, machine, readResident, resetPeakResident } from "./processes.ts";
 import { renderReport } from "./report.ts";
 import { measure, type Paths } from "./scenarios.ts";
+import {
+  type Load,
+  startFake,
+  startFloor,
+  startGateway,
+  startGatewayWithoutKv,
+  startLoad,
+  UPSTREAM_KEY,
+  withServices,
+} from "./services.ts";
 
 const ROOT = decodeURIComponent(new URL("../", import.meta.url).pathname);
-const CONFIG = `${ROOT}deno.json`;
 /** The whole run is cut off after this long. */
 const DEADLINE_MS = 175_000;
-const UPSTREAM_KEY = "test-upstream-key";
 const MODEL = "glm-4.5-air";
-
-/** Sends jobs to the load generator and collects its answers. */
-export class Load {
-  readonly #child: Child;
-  #id = 0;
-
-  constructor(child: Child) {
-    this.#child = child;
-  }
-
-  /** Closed-loop load: `concurrency` clients for `durationMs`. */
-  closed(request: RequestSpec, concurrency: number, durationMs: number): Promise<ClosedResult> {
-    return this.#run({ op: "closed", id: ++this.#id, request, concurrency, durationMs });
-  }
-
-  /** `count` streams one after another. */
-  streams(request: RequestSpec, count: number): Promise<StreamResult> {
-    return this.#run({ op: "stream", id: ++this.#id, request, count });
-  }
-
-  /** `streams` streams at once, held for `holdMs` after all are open. */
-  hold(
-    request: RequestSpec,
-    options: { streams: number; holdMs: number; onOpen: (open: HoldResult) => void },
-  ): Promise<HoldResult> {
-    const job: Job = { op: "hold", id: ++this.#id, request, ...options };
-    return this.#run(job, options.onOpen);
-  }
-
-  async #run<T>(job: Job, onProgress?: (line: HoldResult) => void): Promise<T> {
-    await this.#child.send(JSON.stringify(job));
-    while (true) {
-      const line = JSON.parse(await this.#child.lines!.next());
-      if (line.id !== job.id) continue;
-      if (line.done) return line as T;
-      onProgress?.(line);
-    }
-  }
-}
 
 /** What a scenario needs: requests, the load generator, pids of the processes in the middle. */
 export interface Bench {
@@ -156,124 +115,28 @@ function buildRequests(urls: Urls, key: string): Bench["requests"] {
   };
 }
 
-async function createClientKey(gatewayUrl: string, adminKey: string): Promise<string> {
-  const response = await fetch(`${gatewayUrl}/admin/keys`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ user: "bench", name: "benchmark" }),
-  });
-  const body = await response.json().catch(() => null);
-  if (response.status !== 201 || typeof body?.key !== "string") {
-    throw new Error(
-      `Cannot create a client key: POST /admin/keys answered ${response.status} ${
-        JSON.stringify(body)
-      }`,
-    );
-  }
-  return body.key;
-}
-
-function randomToken(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16)).join("");
-}
-
-async function main(): Promise<void> {
-  const started = Date.now();
-  const tmp = await Deno.makeTempDir({ prefix: "ztoapi-bench-" });
-  const children: Child[] = [];
-  const stopAll = () => Promise.all(children.map((child) => child.stop()));
-  const watchdog = setTimeout(async () => {
-    console.error(`Benchmark stopped: it ran longer than ${DEADLINE_MS / 1000} s`);
-    await stopAll();
-    Deno.exit(1);
-  }, DEADLINE_MS);
-  const progress = (message: string) =>
-    console.error(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`);
-
-  try {
+function main(): Promise<void> {
+  return withServices(DEADLINE_MS, async ({ tmp, keep, progress }) => {
     progress("starting the fake Z.ai, the gateways and the load generator");
-    const fake = await spawnDeno(
-      CONFIG,
-      `${ROOT}bench/fake_upstream_server.ts`,
-      ["--delay", "20"],
-      {
-        env: baseEnv(),
-        stderrFile: `${tmp}/fake.err`,
-      },
-    );
-    children.push(fake);
-    const upstreamUrl = JSON.parse(await fake.lines!.next()).url as string;
-
-    const port = freePort();
-    const adminKey = `admin-${randomToken()}`;
-    const gateway = await spawnDeno(CONFIG, `${ROOT}main.ts`, [], {
-      cwd: tmp,
-      env: {
-        ...baseEnv(),
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        UPSTREAM_URL: upstreamUrl,
-        UPSTREAM_API_KEY: UPSTREAM_KEY,
-        ADMIN_KEY: adminKey,
-        KV_PATH: `${tmp}/kv.sqlite`,
-        RATE_LIMIT_RPM: "1000000",
-        DAILY_TOKEN_BUDGET: "1000000000000",
-        DEFAULT_KEY: "",
-      },
-      stdoutFile: `${tmp}/gateway.log`,
-      stderrFile: `${tmp}/gateway.err`,
-    });
-    children.push(gateway);
-    const gatewayUrl = `http://127.0.0.1:${port}`;
-    await waitForHttp(`${gatewayUrl}/health`, 20_000);
-    const key = await createClientKey(gatewayUrl, adminKey);
-
-    const noKvPort = freePort();
-    const noKv = await spawnDeno(CONFIG, `${ROOT}bench/gateway_without_kv.ts`, [], {
-      cwd: tmp,
-      env: {
-        ...baseEnv(),
-        HOST: "127.0.0.1",
-        PORT: String(noKvPort),
-        UPSTREAM_URL: upstreamUrl,
-        UPSTREAM_API_KEY: UPSTREAM_KEY,
-        DEFAULT_KEY: "",
-      },
-      stdoutFile: `${tmp}/gateway_without_kv.log`,
-      stderrFile: `${tmp}/gateway_without_kv.err`,
-    });
-    children.push(noKv);
-    const noKvUrl = `http://127.0.0.1:${noKvPort}`;
-    await waitForHttp(`${noKvUrl}/health`, 20_000);
-
-    const floorPort = freePort();
-    const floor = await spawnDeno(CONFIG, `${ROOT}bench/floor_relay.ts`, [], {
-      env: {
-        ...baseEnv(),
-        PORT: String(floorPort),
-        UPSTREAM_URL: upstreamUrl,
-        UPSTREAM_API_KEY: UPSTREAM_KEY,
-      },
-      stderrFile: `${tmp}/floor.err`,
-    });
-    children.push(floor);
-    const floorUrl = `http://127.0.0.1:${floorPort}`;
-    await waitForHttp(`${floorUrl}/health`, 20_000);
-
-    const loadChild = await spawnDeno(CONFIG, `${ROOT}bench/load.ts`, [], {
-      env: baseEnv(),
-      stderrFile: `${tmp}/load.err`,
-    });
-    children.push(loadChild);
+    const fake = await startFake(tmp);
+    keep(fake.child);
+    const gateway = await startGateway(tmp, fake.url);
+    keep(gateway.child);
+    const noKv = await startGatewayWithoutKv(tmp, fake.url);
+    keep(noKv.child);
+    const floor = await startFloor(tmp, fake.url);
+    keep(floor.child);
+    const load = startLoad(tmp);
+    keep(load.child);
 
     const bench: Bench = {
-      load: new Load(loadChild),
-      gatewayPid: gateway.pid,
-      floorPid: floor.pid,
-      noKvPid: noKv.pid,
+      load,
+      gatewayPid: gateway.child.pid,
+      floorPid: floor.child.pid,
+      noKvPid: noKv.child.pid,
       requests: buildRequests(
-        { upstream: upstreamUrl, gateway: gatewayUrl, floor: floorUrl, noKv: noKvUrl },
-        key,
+        { upstream: fake.url, gateway: gateway.url, floor: floor.url, noKv: noKv.url },
+        gateway.key,
       ),
       progress,
       readResident,
@@ -284,19 +147,7 @@ async function main(): Promise<void> {
     console.log(report.text);
     await Deno.writeTextFile(`${ROOT}bench/RESULTS.md`, report.markdown);
     progress(`wrote bench/RESULTS.md; ${report.summary}`);
-  } catch (error) {
-    console.error(`Benchmark failed: ${error instanceof Error ? error.message : error}`);
-    const logs = ["gateway.err", "gateway_without_kv.err", "fake.err", "floor.err", "load.err"];
-    for (const name of logs) {
-      const text = await Deno.readTextFile(`${tmp}/${name}`).catch(() => "");
-      if (text.trim()) console.error(`--- ${name} ---\n${text.slice(-2000)}`);
-    }
-    Deno.exitCode = 1;
-  } finally {
-    clearTimeout(watchdog);
-    await stopAll();
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  }
+  });
 }
 
 if (import.meta.main) await main();

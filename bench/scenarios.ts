@@ -93,18 +93,26 @@ function middlePid(bench: Bench, path: Path): number | undefined {
   return { floor: bench.floorPid, noKv: bench.noKvPid, gateway: bench.gatewayPid }[path];
 }
 
-async function interleavedClosed(
-  bench: Bench,
-  paths: Paths,
+/** One way to the fake Z.ai: a name, the request to replay, and the process in the middle. */
+export interface Route<P extends string> {
+  path: P;
+  request: RequestSpec;
+  /** The relay's or gateway's pid; none for direct. */
+  pid?: number;
+}
+
+/** Closed-loop load on every route in rotating rounds. */
+export async function roundsClosed<P extends string>(
+  bench: Pick<Bench, "load" | "cpuTimeMs">,
+  routes: Route<P>[],
   options: { rounds: number; durationMs: number; concurrency: number },
-): Promise<Closed> {
-  const result: Partial<Record<Path, Side>> = {};
+): Promise<Record<P, Side>> {
+  const result = {} as Record<P, Side>;
   for (let round = 0; round < options.rounds; round++) {
-    for (const path of rotated(pathsOf(paths), round)) {
+    for (const { path, request, pid } of rotated(routes, round)) {
       const side = result[path] ??= { latencies: [], rates: [], errors: 0, relayCpuMs: 0 };
-      const pid = middlePid(bench, path);
       const cpuBefore = pid ? bench.cpuTimeMs(pid) : 0;
-      const run = await bench.load.closed(paths[path]!, options.concurrency, options.durationMs);
+      const run = await bench.load.closed(request, options.concurrency, options.durationMs);
       if (pid) side.relayCpuMs += bench.cpuTimeMs(pid) - cpuBefore;
       side.latencies.push(...run.latencies);
       side.rates.push(run.ok / (run.elapsedMs / 1000));
@@ -112,7 +120,20 @@ async function interleavedClosed(
       side.errorSample ??= run.errorSample;
     }
   }
-  return result as Closed;
+  return result;
+}
+
+function interleavedClosed(
+  bench: Bench,
+  paths: Paths,
+  options: { rounds: number; durationMs: number; concurrency: number },
+): Promise<Closed> {
+  const routes = pathsOf(paths).map((path) => ({
+    path,
+    request: paths[path]!,
+    pid: middlePid(bench, path),
+  }));
+  return roundsClosed(bench, routes, options) as Promise<Closed>;
 }
 
 async function interleavedStreams(bench: Bench, paths: Paths): Promise<Streams> {
@@ -144,7 +165,11 @@ async function interleavedStreams(bench: Bench, paths: Paths): Promise<Streams> 
 }
 
 /** Resident memory of `pid` while `PLAN.held.streams` slow streams are open through it. */
-async function heldStreams(bench: Bench, pid: number, request: RequestSpec): Promise<Held> {
+export async function heldStreams(
+  bench: Pick<Bench, "load" | "readResident" | "resetPeakResident">,
+  pid: number,
+  request: RequestSpec,
+): Promise<Held> {
   // Let earlier garbage go before taking the idle figure.
   await new Promise((resolve) => setTimeout(resolve, 1000));
   const idle = bench.readResident(pid).rss;

@@ -81,23 +81,16 @@ export function wrap(text: string, width = 100): string {
   return lines.join("\n");
 }
 
-/** The rows as a Markdown table, columns padded so it reads in a terminal too. */
-export function markdownTable(rows: readonly Row[]): string {
-  const header: Row = {
-    scenario: "scenario",
-    metric: "metric",
-    direct: "direct",
-    floor: "Deno floor",
-    noKv: "ZtoApi without KV",
-    gateway: "through ZtoApi",
-    cost: "ZtoApi adds",
-    target: "target",
-    verdict: "result",
-  };
-  const columns = Object.keys(header) as (keyof Row)[];
+/** Rows as a Markdown table under `header`, columns padded so it reads in a terminal too. */
+export function markdownTable<K extends string>(
+  header: Readonly<Record<K, string>>,
+  rows: readonly Readonly<Record<K, string>>[],
+): string {
+  const columns = Object.keys(header) as K[];
   const all = [header, ...rows];
-  const width = (column: keyof Row) => Math.max(3, ...all.map((row) => row[column].length));
-  const line = (row: Row) => `| ${columns.map((c) => row[c].padEnd(width(c))).join(" | ")} |`;
+  const width = (column: K) => Math.max(3, ...all.map((row) => row[column].length));
+  const line = (row: Readonly<Record<K, string>>) =>
+    `| ${columns.map((c) => row[c].padEnd(width(c))).join(" | ")} |`;
   const rule = `| ${columns.map((c) => "-".repeat(width(c))).join(" | ")} |`;
   return [line(header), rule, ...rows.map(line)].join("\n");
 }
