@@ -21,6 +21,7 @@ import {
   spawnProcess,
   waitForHttp,
 } from "./processes.ts";
+import { cpuPerRequest } from "./report.ts";
 import { type Held, heldStreams, PLAN, roundsClosed, type Side } from "./scenarios.ts";
 import {
   type Service,
@@ -191,9 +192,7 @@ function line(relay: Relay, side: Side, direct: Side, held?: Held): Line {
     p99: ms(at(0.99)),
     addedP50: isDirect ? "" : addedMs(at(0.5) - directAt(0.5)),
     addedP99: isDirect ? "" : addedMs(at(0.99) - directAt(0.99)),
-    cpu: isDirect || side.latencies.length === 0
-      ? ""
-      : `${Math.round((side.relayCpuMs * 1000) / side.latencies.length)} µs`,
+    cpu: isDirect ? "" : cpuPerRequest(side),
     memory: held ? `${megabytes(held.peak)} (${megabytes(held.idle)})` : "",
   };
 }
