@@ -193,7 +193,10 @@ export async function withServices(
   try {
     await body({
       tmp,
-      keep: (child) => (children.push(child), child),
+      keep(child) {
+        children.push(child);
+        return child;
+      },
       progress: (message) =>
         console.error(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${message}`),
     });
