@@ -3,8 +3,7 @@
  * These are the times until admit() and record() resolve, one call at a time: a decision on a known
  * key that started early gathers more requests for up to 10 ms unless hurried (the request itself
  * has started by then, see lib/admission.ts), and record() waits USAGE_FLUSH_MS (lib/usage.ts) to
- * gather usage. For CPU per request and commits,
- * see bench/governance_load.ts.
+ * gather usage. For CPU per request and commits, see bench/governance_load.ts.
  */
 
 import { createGovernance } from "../lib/access.ts";

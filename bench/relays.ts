@@ -21,7 +21,7 @@ import {
   spawnProcess,
   waitForHttp,
 } from "./processes.ts";
-import { cpuPerRequest } from "./report.ts";
+import { cpuPerRequest, runStamp } from "./report.ts";
 import { type Held, heldStreams, PLAN, roundsClosed, type Side } from "./scenarios.ts";
 import {
   type Service,
@@ -274,10 +274,7 @@ function main(): Promise<void> {
 
     const lines = relays.map((r) => line(r, sides[r.name], sides["direct"], held.get(r.name)));
     notes.push(...relays.flatMap((r) => notesOf(r, sides[r.name], held.get(r.name))));
-    const host = machine();
-    const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-    const machineLine =
-      `${host.cores} cores, ${host.cpu}, ${host.memory} RAM, Deno ${host.deno}, ${Deno.build.os}`;
+    const { date, machineLine } = runStamp(machine());
     const table = markdownTable(HEADER, lines);
     console.log([`Relays, ${date}, ${machineLine}`, "", table, "", ...notes].join("\n"));
     const markdown = [

@@ -41,6 +41,15 @@ export interface Machine {
   deno: string;
 }
 
+/** When a run ended (ISO, to the second) and on what machine, for a report's first line. */
+export function runStamp(host: Machine): { date: string; machineLine: string } {
+  return {
+    date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
+    machineLine:
+      `${host.cores} cores, ${host.cpu}, ${host.memory} RAM, Deno ${host.deno}, ${Deno.build.os}`,
+  };
+}
+
 /** The report's column titles. */
 const HEADER: Row = {
   scenario: "scenario",
@@ -263,9 +272,7 @@ export function renderReport(results: Measurements, host: Machine): Report {
   const passed = verdicts.filter((v) => v === "PASS").length;
   const summary = `${passed}/${verdicts.length} targets pass`;
   const table = markdownTable(HEADER, rows);
-  const date = new Date().toISOString().replace(/\.\d+Z$/, "Z");
-  const machineLine =
-    `${host.cores} cores, ${host.cpu}, ${host.memory} RAM, Deno ${host.deno}, ${Deno.build.os}`;
+  const { date, machineLine } = runStamp(host);
   const markdown = [
     "# Benchmark results",
     "",

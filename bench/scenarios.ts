@@ -123,26 +123,29 @@ export async function roundsClosed<P extends string>(
   return result;
 }
 
+/** The routes of a scenario's paths. */
+function routesOf(bench: Bench, paths: Paths): Route<Path>[] {
+  return pathsOf(paths).map((path) => ({
+    path,
+    request: paths[path]!,
+    pid: middlePid(bench, path),
+  }));
+}
+
 function interleavedClosed(
   bench: Bench,
   paths: Paths,
   options: { rounds: number; durationMs: number; concurrency: number },
 ): Promise<Closed> {
-  const routes = pathsOf(paths).map((path) => ({
-    path,
-    request: paths[path]!,
-    pid: middlePid(bench, path),
-  }));
-  return roundsClosed(bench, routes, options) as Promise<Closed>;
+  return roundsClosed(bench, routesOf(bench, paths), options) as Promise<Closed>;
 }
 
 async function interleavedStreams(bench: Bench, paths: Paths): Promise<Streams> {
   const result: Partial<Record<Path, StreamSide>> = {};
   for (let round = 0; round < PLAN.streams.rounds; round++) {
-    for (const path of rotated(pathsOf(paths), round)) {
-      const pid = middlePid(bench, path);
+    for (const { path, request, pid } of rotated(routesOf(bench, paths), round)) {
       const cpuBefore = pid ? bench.cpuTimeMs(pid) : 0;
-      const run = await bench.load.streams(paths[path]!, PLAN.streams.perRound);
+      const run = await bench.load.streams(request, PLAN.streams.perRound);
       const side = result[path] ??= {
         firstByte: [],
         firstToken: [],
