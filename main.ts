@@ -1,9 +1,14 @@
 /** Reads config, opens KV, serves the gateway. Nothing else lives here. */
 
-import { BUILTIN_DEFAULT_KEY, ConfigError, loadConfig, readEnvironment } from "./lib/config.ts";
+import {
+  BUILTIN_DEFAULT_KEY,
+  ConfigError,
+  loadConfig,
+  readEnvironment,
+} from "./lib/core/config.ts";
 import { createHandler } from "./lib/app.ts";
-import { createGovernance } from "./lib/access.ts";
-import { processLog } from "./lib/log.ts";
+import { createGovernance } from "./lib/governance/governance.ts";
+import { processLog } from "./lib/core/log.ts";
 
 let config;
 try {

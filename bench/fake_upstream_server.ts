@@ -8,7 +8,11 @@
  * Usage: deno run -A bench/fake_upstream_server.ts [--delay 20]
  */
 
-import { type AnswerScript, type Script, startFakeUpstream } from "../tests/fake_upstream.ts";
+import {
+  type AnswerScript,
+  type Script,
+  startFakeUpstream,
+} from "../tests/support/fake_upstream.ts";
 
 /** Marker for the 500-chunk stream. */
 export const STREAM_500 = "[bench:stream500]";

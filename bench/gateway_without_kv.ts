@@ -7,9 +7,9 @@
  */
 
 import { createHandler } from "../lib/app.ts";
-import { loadConfig, readEnvironment } from "../lib/config.ts";
-import { batchedLog } from "../lib/log.ts";
-import type { Admission, Governance } from "../lib/governance.ts";
+import { loadConfig, readEnvironment } from "../lib/core/config.ts";
+import { batchedLog } from "../lib/core/log.ts";
+import type { Admission, Governance } from "../lib/governance/types.ts";
 
 /** Admits everyone as one caller, with the rate-limit headers a real admission carries. */
 export const openGovernance: Governance = {

@@ -4,9 +4,9 @@
  */
 
 import process from "node:process";
-import { createGovernance } from "../lib/access.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createKey } from "../lib/keys.ts";
+import { createGovernance } from "../lib/governance/governance.ts";
+import { loadConfig } from "../lib/core/config.ts";
+import { createKey } from "../lib/governance/keys.ts";
 import { countingKv } from "../tests/support/intercepted_kv.ts";
 
 const REQUESTS = 2000;

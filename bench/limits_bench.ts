@@ -6,9 +6,9 @@
  * gather usage. For CPU per request and commits, see bench/governance_load.ts.
  */
 
-import { createGovernance } from "../lib/access.ts";
-import { loadConfig } from "../lib/config.ts";
-import { createKey } from "../lib/keys.ts";
+import { createGovernance } from "../lib/governance/governance.ts";
+import { loadConfig } from "../lib/core/config.ts";
+import { createKey } from "../lib/governance/keys.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "limits_bench_" });
 const config = loadConfig({

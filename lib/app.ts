@@ -1,15 +1,20 @@
 /** createHandler(deps): the route table; auth and limits wrap the client routes. */
 
-import type { Config } from "./config.ts";
-import { ApiError, type Dialect, errorResponse, toApiError } from "./errors.ts";
-import { type Caller, clientKey, type Governance, type PendingAdmission } from "./governance.ts";
-import { logDebug, logRequest, type LogSink } from "./log.ts";
-import { modelsResponse } from "./models_route.ts";
-import { handleChatCompletions } from "./openai.ts";
-import { handleComplete, handleCountTokens, handleMessages } from "./anthropic_routes.ts";
-import { handleAdmin } from "./admin.ts";
-import { renderDocsPage } from "./docs_page.ts";
-import { VERSION } from "./version.ts";
+import type { Config } from "./core/config.ts";
+import { ApiError, type Dialect, errorResponse, toApiError } from "./core/errors.ts";
+import {
+  type Caller,
+  clientKey,
+  type Governance,
+  type PendingAdmission,
+} from "./governance/types.ts";
+import { logDebug, logRequest, type LogSink } from "./core/log.ts";
+import { modelsResponse } from "./routes.ts";
+import { handleChatCompletions } from "./openai/route.ts";
+import { handleComplete, handleCountTokens, handleMessages } from "./anthropic/routes.ts";
+import { handleAdmin } from "./admin/routes.ts";
+import { renderDocsPage } from "./docs_page/page.ts";
+import { VERSION } from "./core/version.ts";
 
 /** What the handler needs from the outside world; tests inject their own. */
 export interface Deps {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { loadConfig } from "../lib/config.ts";
-import { MODELS } from "../lib/models.ts";
+import { loadConfig } from "../lib/core/config.ts";
+import { MODELS } from "../lib/core/models.ts";
 
 const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
 const contract = await Deno.readTextFile(new URL("../../shared/docs/contract.md", import.meta.url))

@@ -1,10 +1,10 @@
 /** Starts the real gateway on 127.0.0.1 beside a fake Z.ai, for integration tests. */
 
 import { createHandler, type Deps } from "../../lib/app.ts";
-import { createGovernance } from "../../lib/access.ts";
-import { loadConfig } from "../../lib/config.ts";
-import type { Governance } from "../../lib/governance.ts";
-import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "../fake_upstream.ts";
+import { createGovernance } from "../../lib/governance/governance.ts";
+import { loadConfig } from "../../lib/core/config.ts";
+import type { Governance } from "../../lib/governance/types.ts";
+import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
 
 /** The client key every test gateway accepts (as DEFAULT_KEY). */
 export const TEST_KEY = "sk-test-default-key-0123456789";

@@ -1,9 +1,9 @@
 /** A gateway on 127.0.0.1 for key and limit tests: in-process helper, or a process of its own. */
 
 import { createHandler } from "../../lib/app.ts";
-import { createGovernance } from "../../lib/access.ts";
-import { type Config, loadConfig } from "../../lib/config.ts";
-import type { Governance } from "../../lib/governance.ts";
+import { createGovernance } from "../../lib/governance/governance.ts";
+import { type Config, loadConfig } from "../../lib/core/config.ts";
+import type { Governance } from "../../lib/governance/types.ts";
 
 /** The admin key of every test gateway started here. */
 export const ADMIN_KEY = "test-admin-key-7f3a";

@@ -1,0 +1,251 @@
+/** The docs page in headless Chromium: phone and desktop widths, dark mode, no JS, key check. */
+
+import assert from "node:assert/strict";
+import { createGovernance } from "../../lib/governance/governance.ts";
+import { createHandler } from "../../lib/app.ts";
+import { loadConfig } from "../../lib/core/config.ts";
+import axe from "axe-core";
+import { CHROMIUM_PATH, hasChromium, launchChromium, type Page } from "../support/cdp.ts";
+
+const KEY = "sk-docs-browser-test-key-0123456789abcdef";
+const chromium = hasChromium();
+if (!chromium) {
+  console.warn(
+    `docs_browser_test: ${CHROMIUM_PATH} not found, browser tests skipped (apt-get install -y chromium)`,
+  );
+}
+
+interface PageProblems {
+  errors: string[];
+  failed: string[];
+  external: string[];
+}
+
+/** Console errors, exceptions, failed requests and requests that left the server's origin. */
+function problemsOf(page: Page, origin: string): PageProblems {
+  const problems: PageProblems = { errors: [], failed: [], external: [] };
+  for (const { method, params } of page.events) {
+    const p = params as Record<string, Record<string, unknown>>;
+    if (method === "Runtime.consoleAPICalled" && ["error", "assert"].includes(String(p.type))) {
+      problems.errors.push(`console.${p.type}: ${JSON.stringify(p.args)}`);
+    } else if (method === "Runtime.exceptionThrown") {
+      problems.errors.push(`exception: ${JSON.stringify(p.exceptionDetails)}`);
+    } else if (method === "Log.entryAdded" && p.entry.level === "error") {
+      problems.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`);
+    } else if (method === "Network.loadingFailed") {
+      problems.failed.push(`${p.errorText ?? ""} ${p.blockedReason ?? ""}`);
+    } else if (method === "Network.responseReceived" && Number(p.response.status) >= 400) {
+      problems.failed.push(`${p.response.status} ${p.response.url}`);
+    } else if (method === "Network.requestWillBeSent") {
+      const url = String(p.request.url);
+      if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) problems.external.push(url);
+    }
+  }
+  return problems;
+}
+
+/** Width facts of the loaded page, and the elements that stick out of the viewport, if any. */
+const LAYOUT = `(() => {
+  const root = document.documentElement;
+  const wide = [...document.querySelectorAll("body *")]
+    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+    .filter((el) => !el.closest(".table-scroll, pre"))
+    .slice(0, 5)
+    .map((el) => el.tagName + "." + el.className);
+  return { scrollWidth: root.scrollWidth, innerWidth: window.innerWidth, wide };
+})()`;
+
+async function openAt(
+  page: Page,
+  url: string,
+  options: { width: number; height: number; dark?: boolean },
+): Promise<void> {
+  await page.send("Emulation.setDeviceMetricsOverride", {
+    width: options.width,
+    height: options.height,
+    deviceScaleFactor: 1,
+    mobile: options.width < 600,
+  });
+  await page.send("Emulation.setEmulatedMedia", {
+    features: [{ name: "prefers-color-scheme", value: options.dark ? "dark" : "light" }],
+  });
+  await page.navigate(url);
+}
+
+async function screenshot(page: Page, file: string): Promise<void> {
+  const { data } = await page.send<{ data: string }>("Page.captureScreenshot", {
+    format: "png",
+    captureBeyondViewport: true,
+  });
+  await Deno.writeFile(file, Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
+}
+
+interface AxeViolation {
+  id: string;
+  impact: string;
+  help: string;
+  nodes: { target: string[] }[];
+}
+
+/** axe-core's WCAG 2.1 A/AA and best-practice findings for the page as it is now. */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  await page.evaluate(`${axe.source};true`);
+  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+  }).then((result) => result.violations.map(({ id, impact, help, nodes }) =>
+    ({ id, impact, help, nodes: nodes.slice(0, 3).map((n) => ({ target: n.target })) })))`);
+  return violations.map((v) =>
+    `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
+  );
+}
+
+/** Fills the key form, submits it and waits for its verdict. */
+function checkKey(key: string): string {
+  return `(async () => {
+    const form = document.getElementById("key-form");
+    document.getElementById("key-input").value = ${JSON.stringify(key)};
+    form.requestSubmit();
+    const status = document.getElementById("key-status");
+    while (!status.textContent || status.textContent === "Checking…") {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return {
+      status: status.textContent,
+      className: status.className,
+      fields: [...document.querySelectorAll("#key-fields > div")]
+        .map((row) => row.querySelector("dt").textContent + "=" + row.querySelector("dd").textContent),
+    };
+  })()`;
+}
+
+Deno.test({
+  name: chromium
+    ? "docs page in headless Chromium"
+    : `docs page in headless Chromium (skipped: ${CHROMIUM_PATH} not installed)`,
+  ignore: !chromium,
+  async fn(t) {
+    const config = loadConfig({ DEFAULT_KEY: KEY, ADMIN_KEY: "admin-docs-test" });
+    const kv = await Deno.openKv(":memory:");
+    const governance = createGovernance({ config, kv, now: Date.now });
+    const server = Deno.serve(
+      { port: 0, hostname: "127.0.0.1", onListen() {} },
+      createHandler({ config, kv, governance, log: () => {} }),
+    );
+    const origin = `http://127.0.0.1:${server.addr.port}`;
+    const browser = await launchChromium();
+    try {
+      for (
+        const [width, height, dark] of [[390, 844, false], [1280, 800, false], [
+          1280,
+          800,
+          true,
+        ]] as const
+      ) {
+        const label = `${width} px${dark ? ", dark" : ""}`;
+        await t.step(`loads cleanly and fits at ${label}`, async () => {
+          const page = await browser.newPage();
+          try {
+            await openAt(page, `${origin}/`, { width, height, dark });
+            const layout = await page.evaluate<
+              { scrollWidth: number; innerWidth: number; wide: string[] }
+            >(LAYOUT);
+            assert.equal(layout.innerWidth, width);
+            assert.ok(
+              layout.scrollWidth <= width,
+              `page scrolls sideways at ${width} px (${layout.scrollWidth} px wide): ${layout.wide}`,
+            );
+            const ui = await page.evaluate<{ formShown: boolean; copyButtons: number }>(`({
+              formShown: !document.getElementById("key-form").hidden,
+              copyButtons: document.querySelectorAll("button.copy").length,
+            })`);
+            assert.ok(ui.formShown, "the key form is shown when JavaScript runs");
+            assert.ok(ui.copyButtons > 10, "code blocks get copy buttons");
+            await screenshot(page, `/tmp/ztoapi-docs-${width}${dark ? "-dark" : ""}.png`);
+            assert.deepEqual(await accessibilityViolations(page), []);
+            assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
+          } finally {
+            await page.close();
+          }
+        });
+      }
+
+      await t.step("works without JavaScript: no form, no copy buttons, cURL hint", async () => {
+        const page = await browser.newPage();
+        try {
+          await page.send("Emulation.setScriptExecutionDisabled", { value: true });
+          await openAt(page, `${origin}/docs`, { width: 390, height: 844 });
+          await page.send("Emulation.setScriptExecutionDisabled", { value: false });
+          const state = await page.evaluate<Record<string, unknown>>(`({
+            formHidden: document.getElementById("key-form").hidden,
+            hintHidden: document.getElementById("key-no-script").hidden,
+            copyButtons: document.querySelectorAll("button.copy").length,
+            fits: document.documentElement.scrollWidth <= 390,
+          })`);
+          assert.deepEqual(state, {
+            formHidden: true,
+            hintHidden: false,
+            copyButtons: 0,
+            fits: true,
+          });
+          assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
+        } finally {
+          await page.close();
+        }
+      });
+
+      await t.step("the key form shows the key's user, sent only as a header", async () => {
+        const page = await browser.newPage();
+        try {
+          await openAt(page, `${origin}/`, { width: 390, height: 844 });
+          const result = await page.evaluate<
+            { status: string; className: string; fields: string[] }
+          >(
+            checkKey(KEY),
+          );
+          assert.equal(result.className, "key-status good");
+          assert.ok(result.fields.includes("user=default"), result.fields.join("; "));
+          const sent = page.events
+            .filter((e) => e.method === "Network.requestWillBeSent")
+            .map((e) =>
+              (e.params as { request: { url: string; headers: Record<string, string> } }).request
+            )
+            .filter((r) => r.url.includes("/v1/key"));
+          assert.equal(sent.length, 1);
+          assert.equal(sent[0].url, `${origin}/v1/key`);
+          assert.equal(sent[0].headers.Authorization, `Bearer ${KEY}`);
+          const fits = await page.evaluate<boolean>(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+          );
+          assert.ok(fits, "the key details fit at 390 px");
+          await screenshot(page, "/tmp/ztoapi-docs-390-key.png");
+          assert.deepEqual(await accessibilityViolations(page), []);
+          assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
+        } finally {
+          await page.close();
+        }
+      });
+
+      await t.step("the key form shows the server's message for an unknown key", async () => {
+        const page = await browser.newPage();
+        try {
+          await openAt(page, `${origin}/`, { width: 1280, height: 800 });
+          const result = await page.evaluate<
+            { status: string; className: string; fields: string[] }
+          >(
+            checkKey("sk-not-a-key-of-this-server-000000000000000"),
+          );
+          assert.equal(result.className, "key-status error");
+          assert.match(result.status, /\(HTTP 401\)$/);
+          assert.ok(result.status.length > "(HTTP 401)".length + 5, result.status);
+          assert.deepEqual(result.fields, []);
+        } finally {
+          await page.close();
+        }
+      });
+    } finally {
+      await browser.close();
+      await server.shutdown();
+      kv.close();
+    }
+  },
+});
