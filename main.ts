@@ -8,7 +8,6 @@ import {
 } from "./lib/core/config.ts";
 import { createHandler } from "./lib/app.ts";
 import { createGovernance } from "./lib/governance/governance.ts";
-import { processLog } from "./lib/core/log.ts";
 
 let config;
 try {
@@ -30,17 +29,15 @@ if (config.upstreamApiKeys.length === 0) {
 const kv = await Deno.openKv(config.kvPath || undefined);
 const now = Date.now;
 const governance = createGovernance({ config, kv, now, log: console.error });
-const log = processLog(Deno.env.get("DENO_DEPLOYMENT_ID") !== undefined);
 const server = Deno.serve(
   { port: config.port, hostname: config.host },
-  createHandler({ config, kv, now, governance, log }),
+  createHandler({ config, kv, now, governance }),
 );
 
 /** On SIGINT/SIGTERM: finish in-flight requests and write their usage before exiting. */
 async function shutdown(): Promise<void> {
   await server.shutdown();
   await governance.settled();
-  log.flush();
   kv.close();
   Deno.exit(0);
 }

@@ -8,24 +8,23 @@
 
 import { createHandler } from "../lib/app.ts";
 import { loadConfig, readEnvironment } from "../lib/core/config.ts";
-import { batchedLog } from "../lib/core/log.ts";
-import type { Admission, Governance } from "../lib/governance/types.ts";
+import type { Governance } from "../lib/governance/governance.ts";
 
 /** Admits everyone as one caller, with the rate-limit headers a real admission carries. */
 export const openGovernance: Governance = {
-  admit: () => Object.assign(Promise.resolve(ADMISSION), { early: null, hurry: () => {} }),
-  record: () => Promise.resolve(),
+  admit: () =>
+    Promise.resolve({
+      caller: { keyId: "bench", user: "bench" },
+      startEarly: false,
+      decision: Promise.resolve({
+        "x-ratelimit-limit-requests": "1000000",
+        "x-ratelimit-remaining-requests": "999999",
+        "x-ratelimit-reset-requests": "60s",
+      }),
+    }),
+  record: () => {},
   describe: () => Promise.resolve({}),
   settled: () => Promise.resolve(),
-};
-
-const ADMISSION: Admission = {
-  caller: { keyId: "bench", user: "bench" },
-  headers: {
-    "x-ratelimit-limit-requests": "1000000",
-    "x-ratelimit-remaining-requests": "999999",
-    "x-ratelimit-reset-requests": "60s",
-  },
 };
 
 if (import.meta.main) {
@@ -33,7 +32,7 @@ if (import.meta.main) {
   const kv = await Deno.openKv(":memory:");
   Deno.serve(
     { port: config.port, hostname: config.host, onListen() {} },
-    createHandler({ config, kv, now: Date.now, governance: openGovernance, log: batchedLog() }),
+    createHandler({ config, kv, now: Date.now, governance: openGovernance }),
   );
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 }

@@ -30,10 +30,9 @@ for (const concurrency of [1, 32]) {
   const cpu = process.cpuUsage();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (started++ < REQUESTS) {
-      const admission = governance.admit(key);
-      admission.hurry(); // as the gateway does once the answer is ready; here it is at once
-      const { caller } = await admission;
-      void governance.record(caller, "glm-4.6", usage);
+      const { caller, decision } = await governance.admit(key);
+      await decision;
+      governance.record(caller, "glm-4.6", usage);
     }
   }));
   await governance.settled();

@@ -1,20 +1,21 @@
-/** createHandler(deps): the route table; auth and limits wrap the client routes. */
+/** createHandler(deps): the one route table; auth and limits wrap the client routes. */
 
+import {
+  type AnthropicContext,
+  handleComplete,
+  handleCountTokens,
+  handleMessages,
+} from "./anthropic/routes.ts";
 import type { Config } from "./core/config.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./core/errors.ts";
-import {
-  type Caller,
-  clientKey,
-  type Governance,
-  type PendingAdmission,
-} from "./governance/types.ts";
-import { logDebug, logRequest, type LogSink } from "./core/log.ts";
-import { modelsResponse } from "./routes.ts";
-import { handleChatCompletions } from "./openai/route.ts";
-import { handleComplete, handleCountTokens, handleMessages } from "./anthropic/routes.ts";
-import { handleAdmin } from "./admin/routes.ts";
+import { storeError } from "./core/kv.ts";
+import { logDebug, logRequest, type LogSink, type RequestTrace } from "./core/log.ts";
+import { ADMIN_ROUTES, type AdminContext, authorizeAdmin } from "./admin/routes.ts";
 import { renderDocsPage } from "./docs_page/page.ts";
-import { VERSION } from "./core/version.ts";
+import { type Admission, clientKey, type Governance } from "./governance/governance.ts";
+import { handleChatCompletions } from "./openai/route.ts";
+import { healthResponse, keyInfoResponse, modelsResponse } from "./routes.ts";
+import { createUpstream, type Upstream } from "./upstream/client.ts";
 
 /** What the handler needs from the outside world; tests inject their own. */
 export interface Deps {
@@ -27,69 +28,90 @@ export interface Deps {
   now?: () => number;
   /** Silence after which a stream gets a keepalive comment / ping. */
   keepaliveMs?: number;
-  /** Where log lines go (default: stdout). */
+  /** Where log lines go (default: `console.log`). */
   log?: LogSink;
 }
 
-/** Deps with every optional filled in. */
-export type AppDeps = Required<Deps>;
-
-/** What a request's log line reports; routes fill it in. */
-export interface RequestTrace {
-  model?: string;
-  upstreamRequestId?: string;
-  user?: string;
-  /** Set by streaming routes: resolves when the stream has ended. */
-  streamEnd?: Promise<void>;
-  /** Why a stream ended early, if it did. */
-  streamError?: string;
+/** Deps with every optional filled in, and the upstream built from them. */
+interface AppDeps extends Required<Deps> {
+  upstream: Upstream;
 }
 
-/** What a client route handler receives besides the request. */
-export interface RouteContext {
+/** What every handler gets besides the request. */
+interface RequestContext {
   deps: AppDeps;
-  caller: Caller;
-  /**
-   * The request's admission. Decided already unless `admission.early`: then the route may start
-   * its upstream call at once but must abandon it if this rejects (see runChat).
-   */
-  admission: PendingAdmission;
-  /** Filled in by the route for the log line. */
+  url: URL;
+  /** The path's `:name` segments, decoded. */
+  params: Record<string, string>;
   trace: RequestTrace;
 }
 
-/** A client route: runs after auth and limits pass. */
-export type ClientRoute = (request: Request, ctx: RouteContext) => Promise<Response>;
-
-/** A route open to anyone (docs, health). */
-type PublicRoute = (request: Request, deps: AppDeps) => Promise<Response> | Response;
-
-type RouteEntry =
-  | { client: false; methods: Record<string, PublicRoute> }
-  | { client: true; methods: Record<string, ClientRoute> };
-
-const docs: PublicRoute = (request, deps) => renderDocsPage(request, deps.config);
-
-const ROUTES: Record<string, RouteEntry> = {
-  "/": { client: false, methods: { GET: docs } },
-  "/docs": { client: false, methods: { GET: docs } },
-  "/health": { client: false, methods: { GET: healthResponse } },
-  "/v1/models": { client: true, methods: { GET: modelsResponse } },
-  "/v1/chat/completions": { client: true, methods: { POST: handleChatCompletions } },
-  "/v1/messages": { client: true, methods: { POST: handleMessages } },
-  "/v1/messages/count_tokens": { client: true, methods: { POST: handleCountTokens } },
-  "/v1/complete": { client: true, methods: { POST: handleComplete } },
-  "/v1/key": { client: true, methods: { GET: keyInfoResponse } },
+/** What a client route gets: a chat context (with KV for the Anthropic routes) and its admission. */
+type ClientContext = AnthropicContext & Pick<Admission, "caller" | "decision"> & {
+  governance: Governance;
 };
 
-function healthResponse(): Response {
-  return Response.json({ status: "ok", version: VERSION });
+type PublicHandler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
+type ClientHandler = (request: Request, ctx: ClientContext) => Promise<Response> | Response;
+type AdminHandler = (request: Request, ctx: AdminContext) => Promise<Response>;
+
+type Route =
+  | { path: string; access: "public"; methods: Record<string, PublicHandler> }
+  | { path: string; access: "client"; methods: Record<string, ClientHandler> }
+  | { path: string; access: "admin"; methods: Record<string, AdminHandler> };
+
+const docs: PublicHandler = (request, ctx) => renderDocsPage(request, ctx.deps.config, ctx.url);
+
+/** Every route the gateway serves. `:name` segments match any one segment. */
+const ROUTES: Route[] = [
+  { path: "/", access: "public", methods: { GET: docs } },
+  { path: "/docs", access: "public", methods: { GET: docs } },
+  { path: "/health", access: "public", methods: { GET: healthResponse } },
+  { path: "/v1/models", access: "client", methods: { GET: modelsResponse } },
+  { path: "/v1/chat/completions", access: "client", methods: { POST: handleChatCompletions } },
+  { path: "/v1/messages", access: "client", methods: { POST: handleMessages } },
+  { path: "/v1/messages/count_tokens", access: "client", methods: { POST: handleCountTokens } },
+  { path: "/v1/complete", access: "client", methods: { POST: handleComplete } },
+  {
+    path: "/v1/key",
+    access: "client",
+    methods: { GET: (_request, ctx) => keyInfoResponse(ctx.governance, ctx.caller, ctx.decision) },
+  },
+  ...ADMIN_ROUTES.map((route): Route => ({ ...route, access: "admin" })),
+];
+
+/** The route of a path and its `:name` parameters, or undefined. */
+function findRoute(path: string): { route: Route; params: Record<string, string> } | undefined {
+  const segments = path.split("/");
+  for (const route of ROUTES) {
+    const pattern = route.path.split("/");
+    if (pattern.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = pattern.every((part, i) => {
+      if (part.startsWith(":")) {
+        params[part.slice(1)] = decodeSegment(segments[i]);
+        return segments[i] !== "";
+      }
+      return part === segments[i];
+    });
+    if (matches) return { route, params };
+  }
 }
 
-async function keyInfoResponse(_request: Request, ctx: RouteContext): Promise<Response> {
-  ctx.admission.hurry();
-  await ctx.admission; // the remaining count includes this request
-  return Response.json(await ctx.deps.governance.describe(ctx.caller));
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
+function unknownPath(path: string): ApiError {
+  return new ApiError(
+    404,
+    "not_found",
+    `Unknown path ${path}: see GET / for the routes this gateway serves`,
+  );
 }
 
 function dialectOf(request: Request, path: string): Dialect {
@@ -109,92 +131,116 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   return response;
 }
 
-async function dispatch(
-  request: Request,
-  deps: AppDeps,
-  path: string,
-  trace: RequestTrace,
-) {
-  if (path.startsWith("/admin/") || path === "/admin") return handleAdmin(request, deps);
-  const entry = ROUTES[path];
-  if (!entry) {
-    throw new ApiError(
-      404,
-      "not_found",
-      `Unknown path ${path}: see GET / for the routes this gateway serves`,
-    );
+async function dispatch(request: Request, ctx: RequestContext, path: string): Promise<Response> {
+  const { deps } = ctx;
+  const isAdmin = path === "/admin" || path.startsWith("/admin/");
+  if (isAdmin) {
+    if (!deps.config.adminKey) throw unknownPath(path);
+    authorizeAdmin(request, deps.config.adminKey);
   }
-  const method = request.method === "HEAD" && !entry.methods.HEAD ? "GET" : request.method;
-  if (!Object.hasOwn(entry.methods, method)) {
-    const allowed = Object.keys(entry.methods).join(", ");
+  const found = findRoute(path);
+  if (!found) throw unknownPath(path);
+  const { route, params } = found;
+  const method = request.method === "HEAD" && !route.methods.HEAD ? "GET" : request.method;
+  if (!Object.hasOwn(route.methods, method)) {
+    const allowed = Object.keys(route.methods).join(", ");
     throw new ApiError(
       405,
       "method_not_allowed",
       `Method ${request.method} is not allowed on ${path}: use ${allowed}`,
-      {
-        headers: { allow: allowed },
-      },
+      { headers: { allow: allowed } },
     );
   }
-  if (!entry.client) {
-    return entry.methods[method](request, deps);
+  ctx.params = params;
+  switch (route.access) {
+    case "public":
+      return route.methods[method](request, ctx);
+    case "admin": {
+      const admin: AdminContext = {
+        config: deps.config,
+        kv: deps.kv,
+        now: deps.now,
+        url: ctx.url,
+        params,
+        settled: () => deps.governance.settled(),
+      };
+      return await route.methods[method](request, admin).catch((error) => {
+        throw storeError(error);
+      });
+    }
+    case "client":
+      return await runClientRoute(request, ctx, route.methods[method]);
   }
-  const admission = deps.governance.admit(clientKey(request));
-  // Handled here so that a refusal of an early start, awaited below, is never "unhandled".
-  admission.catch(() => {});
-  const caller = admission.early ?? (await admission).caller;
+}
+
+/**
+ * Authenticates and admits a client request, then runs its route. A route may start its upstream
+ * call before the decision (early start); the decision always settles before the response goes.
+ */
+async function runClientRoute(
+  request: Request,
+  ctx: RequestContext,
+  handler: ClientHandler,
+): Promise<Response> {
+  const { deps, trace } = ctx;
+  const { caller, startEarly, decision } = await deps.governance.admit(clientKey(request));
   trace.user = caller.user;
+  if (!startEarly) await decision;
+  const client: ClientContext = {
+    config: deps.config,
+    kv: deps.kv,
+    upstream: deps.upstream,
+    keepaliveMs: deps.keepaliveMs,
+    log: deps.log,
+    now: deps.now,
+    trace,
+    governance: deps.governance,
+    caller,
+    decision,
+    admission: { startEarly, decision },
+    meter: (model, usage) => deps.governance.record(caller, model, usage),
+  };
   let response: Response;
   try {
-    response = await entry.methods[method](request, { deps, caller, admission, trace });
+    response = await handler(request, client);
   } catch (error) {
-    admission.hurry();
-    const { headers } = await admission; // a refusal outranks what the route ran into
+    const headers = await decision; // a refusal outranks what the route ran into
     if (error instanceof ApiError) Object.assign(error.headers, headers);
     throw error;
   }
-  admission.hurry();
   try {
-    return withHeaders(response, (await admission).headers);
+    return withHeaders(response, await decision);
   } catch (refusal) {
     await response.body?.cancel();
     throw refusal;
   }
 }
 
-/** Paths made only of these need no normalizing: `new URL()` would return them as they are. */
-const PLAIN_PATH = /^\/[A-Za-z0-9/_-]*$/;
-
-/** The pathname of an absolute URL; the URL parser only for paths it could change. */
-function pathOf(url: string): string {
-  const authority = url.indexOf("//") + 2;
-  let end = url.length;
-  for (const mark of ["?", "#"]) {
-    const at = url.indexOf(mark, authority);
-    if (at !== -1 && at < end) end = at;
-  }
-  const start = url.indexOf("/", authority);
-  if (start !== -1 && start < end) {
-    const path = url.slice(start, end);
-    if (PLAIN_PATH.test(path)) return path;
-  }
-  return new URL(url).pathname;
-}
-
 /** Builds the gateway's request handler. */
 export function createHandler(deps: Deps): (request: Request) => Promise<Response> {
-  const full: AppDeps = {
+  const withDefaults: Required<Deps> = {
     fetch: globalThis.fetch,
     now: Date.now,
     keepaliveMs: 15_000,
     log: console.log,
     ...deps,
   };
+  const { config } = withDefaults;
+  const full: AppDeps = {
+    ...withDefaults,
+    upstream: createUpstream({
+      url: config.upstreamUrl,
+      keys: config.upstreamApiKeys,
+      timeoutMs: config.upstreamTimeoutMs,
+      fetch: withDefaults.fetch,
+    }),
+  };
   return async (request) => {
     const started = performance.now();
-    const path = pathOf(request.url).replace(/\/+$/, "") || "/";
+    const url = new URL(request.url);
+    const path = url.pathname.replace(/\/+$/, "") || "/";
     const trace: RequestTrace = {};
-    if (full.config.debugMode) {
+    if (config.debugMode) {
       logDebug(full.log, "client request", {
         method: request.method,
         url: request.url,
@@ -204,7 +250,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     let response: Response;
     let failure: string | undefined;
     try {
-      response = await dispatch(request, full, path, trace);
+      response = await dispatch(request, { deps: full, url, params: {}, trace }, path);
     } catch (error) {
       const apiError = toApiError(error);
       failure = apiError.status === 500 ? String(error) : apiError.message;

@@ -1,12 +1,12 @@
 /** `/admin/*`: key and user management and usage, behind `ADMIN_KEY`; JSON in and out. */
 
-import type { AppDeps } from "../app.ts";
-import { DEFAULT_KEY_ID } from "../governance/admission.ts";
-import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
+import type { Config } from "../core/config.ts";
+import { secretsEqual } from "../core/crypto.ts";
 import { ApiError, invalidField } from "../core/errors.ts";
 import {
   countActiveKeys,
   createKey,
+  DEFAULT_KEY_ID,
   getKey,
   getUser,
   keyLastUsed,
@@ -20,59 +20,47 @@ import {
   type UserRecord,
   validateUserName,
 } from "../governance/keys.ts";
-import { storeError } from "../core/kv.ts";
 import { effectiveLimits } from "../governance/limits.ts";
 import { listUsage } from "../governance/usage.ts";
-import { secretsEqual } from "../core/crypto.ts";
+import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
 
-type AdminHandler = (request: Request, deps: AppDeps, param: string) => Promise<Response>;
+/** What an admin handler gets: the KV store and config, the parsed URL and path parameters. */
+export interface AdminContext {
+  config: Readonly<Config>;
+  kv: Deno.Kv;
+  now: () => number;
+  url: URL;
+  /** The path's `:name` segments, decoded. */
+  params: Record<string, string>;
+  /** Resolves once this process's recorded usage is written (reads after it see it). */
+  settled: () => Promise<void>;
+}
 
-const ROUTES: { pattern: RegExp; methods: Record<string, AdminHandler> }[] = [
-  { pattern: /^\/admin\/keys$/, methods: { GET: listKeysRoute, POST: createKeyRoute } },
+type AdminHandler = (request: Request, ctx: AdminContext) => Promise<Response>;
+
+/** The `/admin/*` API, merged into the gateway's route table by app.ts. */
+export const ADMIN_ROUTES: { path: string; methods: Record<string, AdminHandler> }[] = [
+  { path: "/admin/keys", methods: { GET: listKeysRoute, POST: createKeyRoute } },
   {
-    pattern: /^\/admin\/keys\/([^/]+)$/,
-    methods: { GET: getKeyRoute, PATCH: patchKeyRoute, DELETE: deleteKeyRoute },
+    path: "/admin/keys/:id",
+    methods: {
+      GET: (_request, ctx) => getKeyRoute(ctx, ctx.params.id),
+      PATCH: (request, ctx) => patchKeyRoute(request, ctx, ctx.params.id),
+      DELETE: (_request, ctx) => deleteKeyRoute(ctx, ctx.params.id),
+    },
   },
-  { pattern: /^\/admin\/users\/([^/]+)$/, methods: { GET: getUserRoute, PATCH: patchUserRoute } },
-  { pattern: /^\/admin\/usage$/, methods: { GET: usageRoute } },
+  {
+    path: "/admin/users/:user",
+    methods: {
+      GET: (_request, ctx) => getUserRoute(ctx, ctx.params.user),
+      PATCH: (request, ctx) => patchUserRoute(request, ctx, ctx.params.user),
+    },
+  },
+  { path: "/admin/usage", methods: { GET: usageRoute } },
 ];
 
-/** Handles an admin request: 404 for every path while `ADMIN_KEY` is unset, 401 without it. */
-export async function handleAdmin(request: Request, deps: AppDeps): Promise<Response> {
-  const path = new URL(request.url).pathname.replace(/\/+$/, "");
-  if (!deps.config.adminKey) throw unknownPath(path);
-  authorize(request, deps.config.adminKey);
-  for (const route of ROUTES) {
-    const match = path.match(route.pattern);
-    if (!match) continue;
-    const handler = route.methods[request.method];
-    if (!handler) {
-      const allowed = Object.keys(route.methods).join(", ");
-      throw new ApiError(
-        405,
-        "method_not_allowed",
-        `Method ${request.method} is not allowed on ${path}: use ${allowed}`,
-        { headers: { allow: allowed } },
-      );
-    }
-    try {
-      return await handler(request, deps, decodeSegment(match[1] ?? ""));
-    } catch (error) {
-      throw storeError(error);
-    }
-  }
-  throw unknownPath(path);
-}
-
-function unknownPath(path: string): ApiError {
-  return new ApiError(
-    404,
-    "not_found",
-    `Unknown path ${path}: see GET / for the routes this gateway serves`,
-  );
-}
-
-function authorize(request: Request, adminKey: string): void {
+/** Checks the `Authorization: Bearer ADMIN_KEY` header; 401 without it or with another key. */
+export function authorizeAdmin(request: Request, adminKey: string): void {
   const match = request.headers.get("authorization")?.trim().match(/^Bearer\s+(.+)$/i);
   if (!match) {
     throw new ApiError(
@@ -86,41 +74,33 @@ function authorize(request: Request, adminKey: string): void {
   }
 }
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 /** A user's record; `default` exists implicitly while `DEFAULT_KEY` is set; 404 otherwise. */
-async function loadUser(deps: AppDeps, name: string): Promise<UserRecord> {
+async function loadUser(deps: AdminContext, name: string): Promise<UserRecord> {
   const user = await getUser(deps.kv, name);
   if (user) return user;
   if (isImplicitUser(deps, name)) return newUser(name, deps.now());
   throw unknownUser(name);
 }
 
-function isImplicitUser(deps: AppDeps, name: string): boolean {
+function isImplicitUser(deps: AdminContext, name: string): boolean {
   return name === DEFAULT_KEY_ID && deps.config.defaultKey !== "";
 }
 
 /** The `user` query parameter, checked to name a known user; undefined when absent. */
-async function userParam(url: URL, deps: AppDeps): Promise<string | undefined> {
-  const raw = url.searchParams.get("user");
+async function userParam(deps: AdminContext): Promise<string | undefined> {
+  const raw = deps.url.searchParams.get("user");
   if (raw === null) return undefined;
   const name = validateUserName(raw);
   await loadUser(deps, name);
   return name;
 }
 
-async function listKeysRoute(request: Request, deps: AppDeps): Promise<Response> {
-  const user = await userParam(new URL(request.url), deps);
+async function listKeysRoute(_request: Request, deps: AdminContext): Promise<Response> {
+  const user = await userParam(deps);
   return Response.json({ object: "list", data: await listKeys(deps.kv, user) });
 }
 
-async function createKeyRoute(request: Request, deps: AppDeps): Promise<Response> {
+async function createKeyRoute(request: Request, deps: AdminContext): Promise<Response> {
   const body = await readAdminBody(request, ["user", "name", "lifetime_days"]);
   if (body.user === undefined) {
     throw invalidField("user", "Missing field user: name the key's user");
@@ -147,13 +127,13 @@ async function createKeyRoute(request: Request, deps: AppDeps): Promise<Response
   }, { status: 201 });
 }
 
-async function getKeyRoute(_request: Request, deps: AppDeps, id: string): Promise<Response> {
+async function getKeyRoute(deps: AdminContext, id: string): Promise<Response> {
   const entry = await getKey(deps.kv, id);
   const used = await deps.kv.get<number>(keyLastUsed(id));
   return Response.json(keyView(entry.value, used.value));
 }
 
-async function patchKeyRoute(request: Request, deps: AppDeps, id: string): Promise<Response> {
+async function patchKeyRoute(request: Request, deps: AdminContext, id: string): Promise<Response> {
   const body = await readAdminBody(request, ["disabled"]);
   const disabled = booleanField(body, "disabled");
   if (disabled === undefined) {
@@ -162,12 +142,12 @@ async function patchKeyRoute(request: Request, deps: AppDeps, id: string): Promi
   return Response.json(await setKeyDisabled(deps.kv, id, disabled));
 }
 
-async function deleteKeyRoute(_request: Request, deps: AppDeps, id: string): Promise<Response> {
+async function deleteKeyRoute(deps: AdminContext, id: string): Promise<Response> {
   await revokeKey(deps.kv, id);
   return new Response(null, { status: 204 });
 }
 
-async function userView(deps: AppDeps, user: UserRecord): Promise<Record<string, unknown>> {
+async function userView(deps: AdminContext, user: UserRecord): Promise<Record<string, unknown>> {
   const limits = effectiveLimits(deps.config, user);
   return {
     user: user.name,
@@ -180,12 +160,16 @@ async function userView(deps: AppDeps, user: UserRecord): Promise<Record<string,
   };
 }
 
-async function getUserRoute(_request: Request, deps: AppDeps, name: string): Promise<Response> {
+async function getUserRoute(deps: AdminContext, name: string): Promise<Response> {
   const user = await loadUser(deps, validateUserName(name));
   return Response.json(await userView(deps, user));
 }
 
-async function patchUserRoute(request: Request, deps: AppDeps, name: string): Promise<Response> {
+async function patchUserRoute(
+  request: Request,
+  deps: AdminContext,
+  name: string,
+): Promise<Response> {
   validateUserName(name);
   const fields = ["disabled", "rate_limit_rpm", "daily_token_budget"];
   const body = await readAdminBody(request, fields);
@@ -213,10 +197,10 @@ async function patchUserRoute(request: Request, deps: AppDeps, name: string): Pr
   return Response.json(await userView(deps, user));
 }
 
-async function usageRoute(request: Request, deps: AppDeps): Promise<Response> {
-  const url = new URL(request.url);
-  const user = await userParam(url, deps);
-  const days = integerParam(url, "days", { min: 1, max: 366, fallback: 7 });
+async function usageRoute(_request: Request, deps: AdminContext): Promise<Response> {
+  const user = await userParam(deps);
+  const days = integerParam(deps.url, "days", { min: 1, max: 366, fallback: 7 });
+  await deps.settled();
   const data = await listUsage(deps.kv, { user, days, now: deps.now() });
   return Response.json({ object: "list", user: user ?? null, days, data });
 }

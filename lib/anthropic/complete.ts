@@ -9,15 +9,15 @@ import {
   requiredString,
 } from "../core/json_body.ts";
 import { glmSampling, glmUserId } from "../chat/glm_fields.ts";
-import type { ChatPlan } from "../chat/run.ts";
+import type { ChatPlan } from "../chat/plan.ts";
 import type { CollectedAnswer } from "../chat/collect.ts";
 import type { Config } from "../core/config.ts";
 import { type ApiError, errorBody, invalidField } from "../core/errors.ts";
-import type { FinishReason, GlmEvent } from "../upstream/decode.ts";
+import type { FinishReason, GlmEvent } from "../core/glm.ts";
 import { resolveModel } from "../core/models.ts";
 import type { StreamRenderer } from "../chat/relay.ts";
 import { randomBase62 } from "../core/crypto.ts";
-import { encodeSse } from "../upstream/sse.ts";
+import { encodeSse } from "../chat/relay.ts";
 
 type Json = Record<string, unknown>;
 

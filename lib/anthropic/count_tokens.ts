@@ -1,7 +1,7 @@
 /** A local, deterministic estimate of a request's input tokens (`/v1/messages/count_tokens`). */
 
 import { isObject } from "../core/json_body.ts";
-import type { GlmRequest } from "../upstream/client.ts";
+import type { GlmRequest } from "../core/glm.ts";
 import { estimateTokens, IMAGE_TOKENS } from "../chat/tokens.ts";
 
 /** Tokens added for each message (role and separators of the chat template). */

@@ -9,7 +9,7 @@ import {
   requiredString,
 } from "../core/json_body.ts";
 import { glmSampling, glmUserId } from "../chat/glm_fields.ts";
-import type { ChatPlan } from "../chat/run.ts";
+import type { ChatPlan } from "../chat/plan.ts";
 import type { Config } from "../core/config.ts";
 import { invalidField } from "../core/errors.ts";
 import { resolveModel } from "../core/models.ts";

@@ -2,10 +2,10 @@
 
 import type { CollectedAnswer } from "../chat/collect.ts";
 import { type ApiError, errorBody } from "../core/errors.ts";
-import type { FinishReason, GlmEvent } from "../upstream/decode.ts";
+import type { FinishReason, GlmEvent, UsageEvent } from "../core/glm.ts";
 import type { StreamRenderer } from "../chat/relay.ts";
 import { randomBase62 } from "../core/crypto.ts";
-import { encodeSse } from "../upstream/sse.ts";
+import { encodeSse } from "../chat/relay.ts";
 import type { ThinkingSignature, ThinkingSigner } from "./thinking_signature.ts";
 
 /** What both Anthropic renderings need to know. */
@@ -17,7 +17,6 @@ export interface AnthropicRenderOptions {
   inputTokens: number;
 }
 
-type Usage = Extract<GlmEvent, { type: "usage" }>;
 type Json = Record<string, unknown>;
 
 const STOP_REASONS: Record<FinishReason, string> = {
@@ -57,7 +56,7 @@ export function toolInput(args: string): Json {
   return { _raw_arguments: args };
 }
 
-function usageJson(usage: Usage | undefined, inputTokens: number): Json {
+function usageJson(usage: UsageEvent | undefined, inputTokens: number): Json {
   const prompt = usage?.promptTokens ?? inputTokens;
   const cached = Math.min(prompt, usage?.cachedTokens ?? 0);
   return {
@@ -105,7 +104,7 @@ export class AnthropicStreamRenderer implements StreamRenderer {
   #open: BlockKind | null = null;
   #signature?: ThinkingSignature;
   readonly #toolBlocks = new Map<number, number>();
-  #usage?: Usage;
+  #usage?: UsageEvent;
 
   constructor(options: AnthropicRenderOptions) {
     this.#options = options;

@@ -4,14 +4,16 @@ import { completionJson, CompletionStreamRenderer, planComplete } from "./comple
 import { countInputTokens } from "./count_tokens.ts";
 import { planAnthropicMessages } from "./request.ts";
 import { anthropicMessage, AnthropicStreamRenderer } from "./response.ts";
-import type { RouteContext } from "../app.ts";
+import { type ChatContext, runChat } from "../chat/run.ts";
 import { readJsonObject } from "../core/json_body.ts";
-import { runChat } from "../chat/run.ts";
 import { thinkingSigner } from "./thinking_signature.ts";
 
+/** A chat context plus the KV store that holds the thinking-signature secret. */
+export type AnthropicContext = ChatContext & { kv: Deno.Kv };
+
 /** `POST /v1/messages`: Anthropic Messages in, GLM upstream, Anthropic out; `stream` decides. */
-export async function handleMessages(request: Request, ctx: RouteContext): Promise<Response> {
-  const { config, kv } = ctx.deps;
+export async function handleMessages(request: Request, ctx: AnthropicContext): Promise<Response> {
+  const { config, kv } = ctx;
   const body = await readJsonObject(request, config.maxBodyBytes);
   const signer = await thinkingSigner(kv);
   const plan = planAnthropicMessages(body, config, { verifyThinking: signer.verify });
@@ -27,8 +29,11 @@ export async function handleMessages(request: Request, ctx: RouteContext): Promi
 }
 
 /** `POST /v1/messages/count_tokens`: `{"input_tokens": N}`, estimated locally. */
-export async function handleCountTokens(request: Request, ctx: RouteContext): Promise<Response> {
-  const { config } = ctx.deps;
+export async function handleCountTokens(
+  request: Request,
+  ctx: AnthropicContext,
+): Promise<Response> {
+  const { config } = ctx;
   const body = await readJsonObject(request, config.maxBodyBytes);
   const plan = planAnthropicMessages(body, config, {
     verifyThinking: () => true,
@@ -39,9 +44,9 @@ export async function handleCountTokens(request: Request, ctx: RouteContext): Pr
 }
 
 /** `POST /v1/complete`: the legacy Text Completions API. */
-export async function handleComplete(request: Request, ctx: RouteContext): Promise<Response> {
-  const body = await readJsonObject(request, ctx.deps.config.maxBodyBytes);
-  const plan = planComplete(body, ctx.deps.config);
+export async function handleComplete(request: Request, ctx: AnthropicContext): Promise<Response> {
+  const body = await readJsonObject(request, ctx.config.maxBodyBytes);
+  const plan = planComplete(body, ctx.config);
   const model = plan.model.requested;
   return runChat(request, ctx, plan, {
     stream: () => new CompletionStreamRenderer(model),

@@ -1,7 +1,7 @@
 /** Events of a whole answer gathered into one value, for non-streaming responses. */
 
 import type { ApiError } from "../core/errors.ts";
-import type { FinishReason, GlmEvent } from "../upstream/decode.ts";
+import type { FinishReason, GlmEvent } from "../core/glm.ts";
 
 /** One tool call of a collected answer. */
 export interface CollectedToolCall {

@@ -1,11 +1,11 @@
 /** Pipes events to a client as SSE: no buffering, keepalives while upstream is silent, abort on disconnect. */
 
 import type { ApiError } from "../core/errors.ts";
-import { type GlmEvent, outputLength } from "../upstream/decode.ts";
+import { type GlmEvent, outputLength, type UsageEvent } from "../core/glm.ts";
 
 /** Turns events into one dialect's SSE text. */
 export interface StreamRenderer {
-  /** Bytes sent before any event (e.g. the role chunk, message_start). */
+  /** Text sent before any event (e.g. the role chunk, message_start). */
   open(): string;
   /** SSE text for one event; a finish event's text ends the stream. */
   render(event: GlmEvent): string;
@@ -17,69 +17,100 @@ export interface StreamRenderer {
 
 /** How a relayed stream ended. */
 export interface RelayOutcome {
-  usage?: Extract<GlmEvent, { type: "usage" }>;
-  /** Estimated tokens of everything the model produced so far. */
+  usage?: UsageEvent;
+  /** Characters the model produced so far (for estimates). */
   outputChars: number;
   error?: ApiError;
   /** The client went away before the end. */
   cancelled: boolean;
 }
 
-/** A usage event. */
-export type UsageEvent = Extract<GlmEvent, { type: "usage" }>;
-
 /** What {@link relayStream} needs besides the events. */
 export interface RelayOptions {
   keepaliveMs: number;
   /** Stops the upstream request (client gone, or the answer is complete). */
   abortUpstream: () => void;
-  /** Called exactly once when the stream ends, however it ends. */
+  /**
+   * Called exactly once when the stream ends, however it ends; before the client gets the last
+   * event, so what it records counts by the time the client has the end.
+   */
   onEnd: (outcome: RelayOutcome) => void;
   /** The usage to report before a finish that came without any (e.g. an answer cut locally). */
   estimateUsage: (outputChars: number) => UsageEvent;
-  /** The client's request signal: a client gone before the first write counts as cancelled. */
+  /** The client's request signal: its abort ends the stream as cancelled. */
   signal?: AbortSignal;
 }
 
-const TIMED_OUT = Symbol("timed out");
+/** Encodes one `data:` message, with an `event:` line when named. */
+export function encodeSse(data: unknown, event?: string): string {
+  const json = typeof data === "string" ? data : JSON.stringify(data);
+  return event ? `event: ${event}\ndata: ${json}\n\n` : `data: ${json}\n\n`;
+}
+
+/** Response headers of an SSE stream. */
+export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+});
+
 const utf8 = new TextEncoder();
-/** Longest wait for the first event before the response headers go out without it. */
-const FIRST_WRITE_WAIT_MS = 1000;
 
 /**
- * A byte stream of the rendered events, ending after a finish or an error. Resolves once the
- * first event is rendered (or after a short wait without one), so that the response headers, the
- * opening text and the first event leave in one write. After that, each event is written as it
- * comes, and one timer per stream sends a keepalive whenever the client has waited `keepaliveMs`
- * for the next event (no timer per event).
+ * A byte stream of the rendered events, ending after a finish or an error. Events are pulled one
+ * at a time as the client reads (backpressure reaches upstream); while the client waits and
+ * upstream is silent for `keepaliveMs`, a keepalive goes out.
  */
-export async function relayStream(
+export function relayStream(
   source: AsyncIterable<GlmEvent>,
   renderer: StreamRenderer,
   options: RelayOptions,
-): Promise<ReadableStream<Uint8Array>> {
+): ReadableStream<Uint8Array> {
   const events = source[Symbol.asyncIterator]();
   const outcome: RelayOutcome = { outputChars: 0, cancelled: false };
-  let pending: Promise<IteratorResult<GlmEvent>> | undefined;
+  let controller: ReadableStreamDefaultController<Uint8Array>;
   let ended = false;
-  let keepaliveTimer: ReturnType<typeof setTimeout> | undefined;
+  let waiting = false;
+  let lastWrite = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const send = (text: string) => {
+    if (!text) return;
+    controller.enqueue(utf8.encode(text));
+    lastWrite = performance.now();
+  };
+  const tick = () => {
+    if (waiting && performance.now() - lastWrite >= options.keepaliveMs) send(renderer.keepalive());
+    const due = lastWrite + options.keepaliveMs - performance.now();
+    timer = setTimeout(tick, due > 0 ? due : options.keepaliveMs);
+  };
   const end = () => {
-    if (ended) return;
+    if (ended) return false;
     ended = true;
-    clearTimeout(keepaliveTimer);
+    clearTimeout(timer);
+    options.signal?.removeEventListener("abort", abandon);
     options.abortUpstream();
     options.onEnd(outcome);
+    return true;
   };
-  const cancel = () => {
-    outcome.cancelled = true;
-    end();
-    events.return?.(undefined).catch(() => {});
+  /** The client left (the body was cancelled, or the request aborted). */
+  function cancel() {
+    outcome.cancelled = !ended;
+    if (end()) events.return?.(undefined).catch(() => {});
+  }
+  const closeQuietly = () => {
+    try {
+      controller.close();
+    } catch {
+      // Already cancelled or closed.
+    }
   };
-  /** The SSE text of one result, and whether it was the last. */
-  const render = (result: IteratorResult<GlmEvent>): { text: string; last: boolean } => {
-    pending = undefined;
-    if (result.done) return { text: "", last: true };
-    const event = result.value;
+  const abandon = () => {
+    cancel();
+    closeQuietly();
+  };
+  /** The SSE text of one event, and whether it ends the stream. */
+  const render = (event: GlmEvent): { text: string; last: boolean } => {
     outcome.outputChars += outputLength(event);
     if (event.type === "error") {
       outcome.error = event.error;
@@ -88,95 +119,38 @@ export async function relayStream(
     if (event.type === "usage") outcome.usage = event;
     if (event.type !== "finish") return { text: renderer.render(event), last: false };
     // Renderers always see usage before the finish.
-    const usage = outcome.usage ? "" : renderer.render(
-      outcome.usage = options.estimateUsage(outcome.outputChars),
-    );
-    return { text: usage + renderer.render(event), last: true };
-  };
-
-  // The opening text, and the first event if it comes within the first write's wait.
-  const firstWait = Math.min(options.keepaliveMs, FIRST_WRITE_WAIT_MS);
-  let head = renderer.open();
-  let closed = false;
-  let failure: { error: unknown } | undefined;
-  // One timer per stream: it first bounds the wait for the first event, then sends keepalives.
-  let stopWaiting: ((timedOut: typeof TIMED_OUT) => void) | undefined;
-  const timedOut = new Promise<typeof TIMED_OUT>((resolve) => stopWaiting = resolve);
-  keepaliveTimer = setTimeout(() => {
-    keepaliveTimer = undefined;
-    if (stopWaiting) stopWaiting(TIMED_OUT);
-    else keepaliveTick();
-  }, firstWait);
-  try {
-    while (true) {
-      const result = await Promise.race([pending ??= events.next(), timedOut]);
-      if (result === TIMED_OUT) {
-        if (firstWait === options.keepaliveMs) head += renderer.keepalive();
-        break;
-      }
-      if (options.signal?.aborted) {
-        cancel();
-        return new ReadableStream({ start: (controller) => controller.close() });
-      }
-      const { text, last } = render(result);
-      head += text;
-      if (last) {
-        end();
-        closed = true;
-        break;
-      }
-      if (text) break;
+    let text = "";
+    if (!outcome.usage) {
+      text = renderer.render(outcome.usage = options.estimateUsage(outcome.outputChars));
     }
-  } catch (error) {
-    failure = { error };
-  }
-  stopWaiting = undefined;
-
-  /** When the client last got bytes, and whether it is waiting for more (a pull is running). */
-  let lastWrite = performance.now();
-  let waiting = false;
-  let controller: ReadableStreamDefaultController<Uint8Array>;
-  const send = (text: string) => {
-    controller.enqueue(utf8.encode(text));
-    lastWrite = performance.now();
-  };
-  const keepaliveTick = () => {
-    if (ended) return;
-    if (waiting && performance.now() - lastWrite >= options.keepaliveMs) send(renderer.keepalive());
-    // Not waiting (the client is not reading yet): look again a whole interval later.
-    const due = lastWrite + options.keepaliveMs - performance.now();
-    keepaliveTimer = setTimeout(keepaliveTick, due > 0 ? due : options.keepaliveMs);
+    return { text: text + renderer.render(event), last: true };
   };
 
   return new ReadableStream<Uint8Array>({
     start(streamController) {
       controller = streamController;
-      send(head);
-      if (closed) controller.close();
-      else if (failure) clearTimeout(keepaliveTimer);
-      // The first wait ran out: keepalives from now on.
-      else keepaliveTimer ??= setTimeout(keepaliveTick, options.keepaliveMs);
+      if (options.signal?.aborted) return abandon();
+      options.signal?.addEventListener("abort", abandon, { once: true });
+      send(renderer.open());
+      timer = setTimeout(tick, options.keepaliveMs);
     },
     async pull() {
-      if (failure) {
-        end();
-        throw failure.error;
-      }
       waiting = true;
       try {
-        while (true) {
-          const { text, last } = render(await (pending ??= events.next()));
-          if (text) send(text);
+        while (!ended) {
+          const result = await events.next();
+          if (ended) return closeQuietly();
+          const { text, last } = result.done ? { text: "", last: true } : render(result.value);
           if (last) {
             end();
+            send(text);
             controller.close();
             return;
           }
-          if (text) return;
+          if (text) return send(text);
         }
       } catch (error) {
-        end();
-        throw error;
+        if (end()) controller.error(error);
       } finally {
         waiting = false;
       }

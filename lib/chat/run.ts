@@ -1,25 +1,38 @@
 /** One chat turn through Z.ai, shared by every dialect: call, decode, render, meter. */
 
-import type { RouteContext } from "../app.ts";
+import type { Config } from "../core/config.ts";
 import { ApiError } from "../core/errors.ts";
+import { outputLength, type Usage } from "../core/glm.ts";
+import { logDebug, type LogSink, type RequestTrace } from "../core/log.ts";
+import type { Upstream } from "../upstream/client.ts";
+import { timeoutError } from "../upstream/client.ts";
+import { completionEvents, glmEvents } from "../upstream/decode.ts";
+import { decodeSse } from "../upstream/sse.ts";
 import { collectAnswer, type CollectedAnswer } from "./collect.ts";
-import { completionEvents, glmEvents, outputLength } from "../upstream/decode.ts";
-import type { TokenUsage } from "../governance/types.ts";
-import { logDebug } from "../core/log.ts";
-import type { ResolvedModel } from "../core/models.ts";
-import { type RelayOutcome, relayStream, type StreamRenderer } from "./relay.ts";
-import { decodeSse, SSE_HEADERS } from "../upstream/sse.ts";
+import type { ChatPlan } from "./plan.ts";
+import { type RelayOutcome, relayStream, SSE_HEADERS, type StreamRenderer } from "./relay.ts";
 import { applyStopSequences, withStopSequences } from "./stop_sequences.ts";
 import { estimateTokens } from "./tokens.ts";
-import { callUpstream, type GlmRequest, timeoutError } from "../upstream/client.ts";
 
-/** A translated request, ready to send upstream. */
-export interface ChatPlan {
-  glm: GlmRequest;
-  stream: boolean;
-  model: ResolvedModel;
-  /** Stop sequences the gateway matches itself. */
-  stopSequences: readonly string[];
+/** What a chat turn needs from the gateway; app.ts builds it for each request. */
+export interface ChatContext {
+  config: Readonly<Config>;
+  /** The Z.ai client of the service this request is for. */
+  upstream: Upstream;
+  /** Silence after which a stream gets a keepalive comment / ping. */
+  keepaliveMs: number;
+  log: LogSink;
+  /** Milliseconds since the epoch. */
+  now: () => number;
+  /** Filled in for the request's log line. */
+  trace: RequestTrace;
+  /**
+   * The request's admission. When `startEarly`, the upstream call may start before `decision`
+   * settles, and is abandoned if it rejects; otherwise the decision has already admitted it.
+   */
+  admission: { startEarly: boolean; decision: Promise<unknown> };
+  /** Counts a finished call's usage for the caller; synchronous, never throws. */
+  meter(model: string, usage: Usage): void;
 }
 
 /** How a dialect renders the answer. */
@@ -28,7 +41,7 @@ export interface ChatRendering {
   json: (answer: CollectedAnswer) => unknown;
 }
 
-function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
+function estimatedUsage(plan: ChatPlan, outputChars: number): Usage {
   return {
     promptTokens: estimateTokens(JSON.stringify(plan.glm.messages ?? "")),
     completionTokens: Math.ceil(outputChars / 4),
@@ -37,17 +50,12 @@ function estimatedUsage(plan: ChatPlan, outputChars: number): TokenUsage {
   };
 }
 
-function meter(ctx: RouteContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "cancelled">): void {
-  const usage: TokenUsage = outcome.usage
-    ? {
-      promptTokens: outcome.usage.promptTokens,
-      completionTokens: outcome.usage.completionTokens,
-      cachedTokens: outcome.usage.cachedTokens,
-      estimated: outcome.usage.estimated === true,
-    }
-    : estimatedUsage(plan, outcome.outputChars);
-  // record() never throws; not awaited so the client's response is not held up.
-  void ctx.deps.governance.record(ctx.caller, plan.model.upstream, usage);
+function meter(ctx: ChatContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "cancelled">): void {
+  const { type: _type, ...usage } = outcome.usage ?? {
+    type: "usage",
+    ...estimatedUsage(plan, outcome.outputChars),
+  };
+  ctx.meter(plan.model.upstream, usage);
 }
 
 function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiError {
@@ -56,42 +64,37 @@ function readFailure(error: unknown, timedOut: boolean, timeoutMs: number): ApiE
   return new ApiError(502, "upstream", "The connection to Z.ai broke during the answer: retry");
 }
 
-/**
- * What ends the upstream call early: the client leaving, and for a request started before its
- * admission was decided, a refusal.
- */
-function upstreamSignal(request: Request, ctx: RouteContext): AbortSignal {
-  if (!ctx.admission.early) return request.signal;
-  // One controller fed by both (AbortSignal.any costs ~15× more, and weak references for the GC).
-  const stop = new AbortController();
-  const abort = () => stop.abort();
-  if (request.signal.aborted) abort();
-  else request.signal.addEventListener("abort", abort, { once: true });
-  ctx.admission.catch(abort);
-  return stop.signal;
-}
-
 /** Sends the plan upstream and renders the answer as a stream or as JSON. */
 export async function runChat(
   request: Request,
-  ctx: RouteContext,
+  ctx: ChatContext,
   plan: ChatPlan,
   rendering: ChatRendering,
 ): Promise<Response> {
-  const { deps, trace } = ctx;
+  const { config, trace, admission } = ctx;
   trace.model = plan.model.requested;
-  if (deps.config.debugMode) logDebug(deps.log, "upstream request", plan.glm);
-  const call = await callUpstream(deps, plan.glm, upstreamSignal(request, ctx));
-  if (ctx.admission.early) {
+  if (config.debugMode) logDebug(ctx.log, "upstream request", plan.glm);
+  // A request started before its decision also stops when the decision refuses it.
+  const signal = admission.startEarly
+    ? AbortSignal.any([request.signal, rejectionSignal(admission.decision)])
+    : request.signal;
+  let call;
+  try {
+    call = await ctx.upstream.call(plan.glm, signal);
+  } catch (error) {
+    // The client left after the request went out: Z.ai may bill the prompt, so it counts.
+    if (request.signal.aborted) meter(ctx, plan, { outputChars: 0 });
+    throw error;
+  }
+  if (admission.startEarly) {
     // Started before the decision: nothing reaches the client unless it admits the request.
-    ctx.admission.hurry();
-    await ctx.admission.catch((refusal) => {
+    await admission.decision.catch((refusal) => {
       call.abort();
       throw refusal;
     });
   }
   trace.upstreamRequestId = call.requestId ?? undefined;
-  const timeoutMs = deps.config.upstreamTimeoutMs;
+  const timeoutMs = config.upstreamTimeoutMs;
 
   if (!plan.stream) {
     let body: unknown;
@@ -99,10 +102,11 @@ export async function runChat(
       body = await call.response.json();
     } catch (error) {
       call.abort();
+      meter(ctx, plan, { outputChars: 0 });
       throw readFailure(error, call.timedOut(), timeoutMs);
     }
     call.finish();
-    if (deps.config.debugMode) logDebug(deps.log, "upstream response", body);
+    if (config.debugMode) logDebug(ctx.log, "upstream response", body);
     trace.upstreamRequestId ??= (body as { id?: string })?.id;
     const events = applyStopSequences(completionEvents(body), plan.stopSequences);
     const answer = collectAnswer(events);
@@ -126,8 +130,8 @@ export async function runChat(
   );
   const { promise: streamEnd, resolve: endStream } = Promise.withResolvers<void>();
   trace.streamEnd = streamEnd;
-  const body = await relayStream(events, rendering.stream(), {
-    keepaliveMs: deps.keepaliveMs,
+  const body = relayStream(events, rendering.stream(), {
+    keepaliveMs: ctx.keepaliveMs,
     abortUpstream: call.abort,
     estimateUsage: (outputChars) => ({ type: "usage", ...estimatedUsage(plan, outputChars) }),
     signal: request.signal,
@@ -139,4 +143,11 @@ export async function runChat(
     },
   });
   return new Response(body, { headers: SSE_HEADERS });
+}
+
+/** A signal that aborts when `decision` rejects. */
+function rejectionSignal(decision: Promise<unknown>): AbortSignal {
+  const refused = new AbortController();
+  decision.catch(() => refused.abort());
+  return refused.signal;
 }

@@ -1,6 +1,6 @@
 /** Stop sequences matched by the gateway itself: GLM honours one, clients may send several. */
 
-import type { GlmEvent } from "../upstream/decode.ts";
+import type { GlmEvent } from "../core/glm.ts";
 
 /** Finds the first stop sequence in streamed text, holding back only what could begin one. */
 export class StopMatcher {

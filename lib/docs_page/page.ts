@@ -18,8 +18,7 @@ function isHost(value: string | null | undefined): value is string {
  * `X-Forwarded-Proto` and `X-Forwarded-Host`. A host that is not a plain host name, IP address
  * and port is ignored, so nothing a client sends can smuggle markup or shell syntax into examples.
  */
-export function publicOrigin(request: Request): string {
-  const url = new URL(request.url);
+export function publicOrigin(request: Request, url = new URL(request.url)): string {
   const proto = firstValue(request.headers.get("x-forwarded-proto"))?.toLowerCase();
   const scheme = proto === "http" || proto === "https" ? proto : url.protocol.replace(/:$/, "");
   const host = [
@@ -51,9 +50,9 @@ export function contentSecurityPolicy(nonce: string): string {
 }
 
 /** Renders the docs page for this request (headers only for HEAD). */
-export function renderDocsPage(request: Request, config: Readonly<Config>): Response {
+export function renderDocsPage(request: Request, config: Readonly<Config>, url: URL): Response {
   const nonce = makeNonce();
-  const body = docsPageHtml({ config, origin: publicOrigin(request), nonce });
+  const body = docsPageHtml({ config, origin: publicOrigin(request, url), nonce });
   return new Response(request.method === "HEAD" ? null : body, {
     headers: {
       "content-type": "text/html; charset=utf-8",

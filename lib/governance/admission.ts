@@ -1,14 +1,20 @@
 /**
- * Admission on Deno KV, per client key: one read and one check-and-set decide every request of
- * the key waiting in this process (a group commit), and the last decision lets the next request
- * start its upstream call before its own decision is in (an early start).
+ * Admission on Deno KV, per client key: one read and one check-and-set decide each request, one
+ * decision at a time per key in this process. The last decision lets the next request start its
+ * upstream call before its own decision is in (an early start).
  */
 
 import type { Config } from "../core/config.ts";
 import { ApiError } from "../core/errors.ts";
-import type { Admission, Caller } from "./types.ts";
 import { isoTime, retryAtomic, storeError } from "../core/kv.ts";
-import { keyById, keyLastUsed, type KeyRecord, userKey, type UserRecord } from "./keys.ts";
+import {
+  DEFAULT_KEY_ID,
+  keyById,
+  keyLastUsed,
+  type KeyRecord,
+  userKey,
+  type UserRecord,
+} from "./keys.ts";
 import {
   effectiveLimits,
   type RateDecision,
@@ -18,19 +24,21 @@ import {
   WINDOW_MS,
   windowStart,
 } from "./limits.ts";
-import { secondsUntilNextUtcDay, usageTotalKey, utcDay, weightedOf } from "./usage.ts";
+import {
+  secondsUntilNextUtcDay,
+  type UsageLedger,
+  usageTotalKey,
+  utcDay,
+  weightedOf,
+} from "./usage.ts";
 
-/** Key id and user of `DEFAULT_KEY`, which is configured, never stored. */
-export const DEFAULT_KEY_ID = "default";
+/** The authenticated caller of a client route. */
+export interface Caller {
+  keyId: string;
+  user: string;
+}
 
-/**
- * How old the usage behind a budget check may be. Usage is written after each answer anyway (and
- * every request admitted before then is checked against the same figure), so a second's delay
- * changes little.
- */
-const USAGE_REREAD_MS = 1000;
-
-/** What the last decision of a key found, for judging early starts. */
+/** What the last decision on a key found, for judging early starts. */
 interface LastDecision {
   windowStart: number;
   /** Requests counted in that window after the decision. */
@@ -41,37 +49,14 @@ interface LastDecision {
   expiresAt: number;
 }
 
-interface Waiter {
-  resolve: (admission: Admission) => void;
-  reject: (error: unknown) => void;
-}
-
 /** One client key's admissions in this process. */
 export interface KeyAdmissions {
   readonly caller: Caller;
-  waiters: Waiter[];
-  /** Whether a decision is being taken (later requests wait for the next one). */
-  deciding: boolean;
-  /** The timer of a decision gathering requests that started early. */
-  gathering?: ReturnType<typeof setTimeout>;
-  /** Whether a waiting request must be decided without gathering (it waits, or was hurried). */
-  urgent: boolean;
+  /** The key's latest decision, settled or not: the next one waits for it. */
+  queue: Promise<unknown>;
   /** Requests asked for and not yet decided. */
   undecided: number;
   last: LastDecision | null;
-  /**
-   * The caller's entries as this process last read or wrote them. The next decision judges them
-   * again without a read: its commit checks that the key record, user record and window are
-   * unchanged (else it reads and decides again), and the usage is re-read after
-   * {@link USAGE_REREAD_MS}.
-   */
-  known: KnownEntries | null;
-}
-
-/** Entries of a caller and when they were read. */
-interface KnownEntries {
-  entries: CallerEntries;
-  readAt: number;
 }
 
 /** What deciding needs. */
@@ -79,28 +64,20 @@ export interface AdmissionDeps {
   config: Readonly<Pick<Config, "rateLimitRpm" | "dailyTokenBudget">>;
   kv: Deno.Kv;
   now: () => number;
+  /** This process's usage that KV may not show yet. */
+  ledger: UsageLedger;
 }
 
 /** A key's admission state, before its first request. */
 export function keyAdmissions(caller: Caller): KeyAdmissions {
-  return {
-    caller,
-    waiters: [],
-    deciding: false,
-    urgent: false,
-    undecided: 0,
-    last: null,
-    known: null,
-  };
+  return { caller, queue: Promise.resolve(), undecided: 0, last: null };
 }
 
 /**
- * Whether a new request of the key may start before its decision: the last decision this
- * process took found the key, its user and the budget open, the key has not expired since, and
- * the window has room for every request still undecided plus this one. The decision itself is
- * always read from KV; this only guesses it. A wrong guess (the key disabled by another process
- * since, say) costs one upstream call, aborted as the refusal arrives; the refusal is then
- * remembered, so the next request waits.
+ * Whether a new request of the key may start before its decision: the last decision found the
+ * key, its user and the budget open, the key has not expired since, and the window has room for
+ * every request still undecided plus this one. A wrong guess (the key disabled by another
+ * process since, say) costs one upstream call, aborted as the refusal arrives.
  */
 export function mayStartEarly(state: KeyAdmissions, now: number): boolean {
   const last = state.last;
@@ -110,102 +87,21 @@ export function mayStartEarly(state: KeyAdmissions, now: number): boolean {
 }
 
 /**
- * Counts usage this process is recording for the key's user into the entries it will judge next,
- * so that its own budget checks see it before the usage is read back.
+ * Decides one request of the key: resolves with its rate-limit headers, or rejects with the
+ * refusal (403, 429) or a 503 when KV fails. Decisions of one key run one after another.
  */
-export function noteUsage(state: KeyAdmissions, weightedMilli: bigint): void {
-  const used = state.known?.entries[3];
-  if (!used) return;
-  state.known!.entries[3] = {
-    ...used,
-    value: new Deno.KvU64((used.value?.value ?? 0n) + weightedMilli),
-  } as Deno.KvEntryMaybe<Deno.KvU64>;
-}
-
-/**
- * How long the decision on a request that started early waits for more of its key's requests:
- * the request is already under way, and one commit then decides them all. Shorter than any
- * upstream answer (Z.ai's first byte takes far longer; the benchmark's fake takes 20 ms), and cut
- * short by {@link hurryAdmission} when a response is ready before it.
- */
-const GATHER_MS = 10;
-
-/** One request's decision, and the means to ask for it now. */
-export type RequestedAdmission = Promise<Admission> & {
-  /**
-   * Asks for this request's decision now (its response is ready): nothing to do when the
-   * decision is already taken or being taken.
-   */
-  hurry(): void;
-};
-
-/**
- * Asks for one request's admission. Requests arriving while a decision runs join the next one;
- * requests that started early (`early` true) wait up to {@link GATHER_MS} for company, unless
- * hurried; one that did not is decided at once.
- */
-export function requestAdmission(
-  deps: AdmissionDeps,
-  state: KeyAdmissions,
-  early: boolean,
-): RequestedAdmission {
-  let waiter!: Waiter;
-  const admission = new Promise<Admission>((resolve, reject) => {
-    waiter = { resolve, reject };
-    state.waiters.push(waiter);
-  });
+export function decide(deps: AdmissionDeps, state: KeyAdmissions): Promise<Record<string, string>> {
   state.undecided++;
-  if (early) gather(deps, state);
-  else hurryAdmission(deps, state);
-  return Object.assign(admission, {
-    hurry: () => {
-      if (state.waiters.includes(waiter)) hurryAdmission(deps, state);
-    },
-  });
-}
-
-/**
- * Decides the key's waiting requests now, without waiting for more: a request must not wait (it
- * did not start early, or its response is ready). When a decision is already running, the
- * waiting requests join the next one, which then follows at once; nothing to do when nothing
- * waits.
- */
-export function hurryAdmission(deps: AdmissionDeps, state: KeyAdmissions): void {
-  clearTimeout(state.gathering);
-  state.gathering = undefined;
-  if (state.waiters.length === 0) return;
-  state.urgent = true;
-  if (!state.deciding) void decideWaiting(deps, state);
-}
-
-/** Lets the waiting requests (all started early) gather for up to {@link GATHER_MS}. */
-function gather(deps: AdmissionDeps, state: KeyAdmissions): void {
-  if (state.deciding) return;
-  state.gathering ??= setTimeout(() => hurryAdmission(deps, state), GATHER_MS);
-}
-
-async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise<void> {
-  state.deciding = true;
-  while (state.waiters.length && state.urgent) {
-    state.urgent = false;
-    const waiters = state.waiters.splice(0);
-    try {
-      const outcomes = await retryAtomic(() => decide(deps, state, waiters.length));
-      waiters.forEach((waiter, i) => {
-        const outcome = outcomes[i];
-        if (outcome instanceof ApiError) waiter.reject(outcome);
-        else waiter.resolve(outcome);
-      });
-    } catch (error) {
-      // No early starts until a decision succeeds again (KV down: no upstream call per request).
-      state.last = null;
-      for (const waiter of waiters) waiter.reject(storeError(error));
-    }
-    state.undecided -= waiters.length;
-  }
-  state.deciding = false;
-  // Requests that came during the decision all started early: they gather for the next one.
-  if (state.waiters.length) gather(deps, state);
+  const decision = state.queue
+    .then(() => retryAtomic(() => decideOnce(deps, state)))
+    .catch((error) => {
+      // KV failed: no early starts until a decision succeeds again.
+      if (!(error instanceof ApiError) || error.status === 503) state.last = null;
+      throw storeError(error);
+    })
+    .finally(() => state.undecided--);
+  state.queue = decision.catch(() => {});
+  return decision;
 }
 
 /** A caller's key record, user record, rate window and weighted usage today, as KV entries. */
@@ -226,109 +122,53 @@ export function readCallerState(kv: Deno.Kv, caller: Caller, now: number): Promi
   ]);
 }
 
-/** Whether entries read at `readAt` may decide again at `now` (see KeyAdmissions.known). */
-function stillUsable(known: KnownEntries | null, now: number): known is KnownEntries {
-  return known !== null && now - known.readAt < USAGE_REREAD_MS &&
-    windowStart(now) === windowStart(known.readAt) && utcDay(now) === utcDay(known.readAt);
+/**
+ * The user's weighted tokens today: what KV holds, plus what this process recorded that the read
+ * does not show yet.
+ */
+export function weightedToday(
+  ledger: UsageLedger,
+  caller: Caller,
+  used: Deno.KvEntryMaybe<Deno.KvU64>,
+  now: number,
+): number {
+  return weightedOf(used) + ledger.unseen(utcDay(now), caller.user, used.versionstamp);
 }
 
-/**
- * Decides `requests` requests of one key: refuses them all (key, user, budget) or grants what the
- * window has left in one check-and-set, which also checks that the key and user records are the
- * ones judged (see {@link judgement}). Null when another writer got in first.
- */
-async function decide(
+/** One read-judge-commit; null when another writer changed the entries meanwhile. */
+async function decideOnce(
   deps: AdmissionDeps,
   state: KeyAdmissions,
-  requests: number,
-): Promise<(Admission | ApiError)[] | null> {
-  const { kv } = deps;
+): Promise<Record<string, string> | null> {
+  const { kv, config } = deps;
   const { caller } = state;
   const now = deps.now();
-  const judged = await judgement(deps, state, requests, now);
-  const { entries: [key, user, rate, used], readAt, limit, count, refusal } = judged;
-  const decision: LastDecision = {
+  const [key, user, rate, used] = await readCallerState(kv, caller, now);
+  const limits = effectiveLimits(config, user.value);
+  const count = rate.value ?? 0;
+  const refusal = refusalOf(caller, key.value, user.value, {
+    budget: limits.dailyTokenBudget,
+    weightedToday: weightedToday(deps.ledger, caller, used, now),
+    rate: rateState(limits.rateLimitRpm, count, now),
+    now,
+  });
+  state.last = {
     windowStart: windowStart(now),
     count,
-    limit,
+    limit: limits.rateLimitRpm,
     open: refusal === undefined,
     expiresAt: key.value?.expiresAt ?? Infinity,
   };
-  state.last = decision;
-  if (refusal) {
-    state.known = { entries: judged.entries, readAt };
-    // One error per request: the handler adds headers to the one it renders.
-    return Array.from({ length: requests }, (_, i) => i === 0 ? refusal : judged.refuse()!);
-  }
-  const granted = Math.max(0, Math.min(requests, limit - count));
-  let counted = rate;
-  if (granted > 0) {
-    const committed = await kv.atomic()
-      .check(key, user, rate)
-      .set(rate.key, count + granted, { expireIn: 2 * WINDOW_MS })
-      .set(keyLastUsed(caller.keyId), now)
-      .commit();
-    if (!committed.ok) return null;
-    counted = { key: rate.key, value: count + granted, versionstamp: committed.versionstamp };
-  }
-  state.known = { entries: [key, user, counted, used], readAt };
-  decision.count = count + granted;
-  return Array.from({ length: requests }, (_, i) =>
-    i < granted
-      ? {
-        caller,
-        headers: rateHeaders({ ...rateState(limit, count + i + 1, now), admitted: true }),
-      }
-      : rateLimited(rateState(limit, count + granted, now)));
-}
-
-/** Entries of a caller judged at some time: its limit, window count and any refusal. */
-interface Judgement extends KnownEntries {
-  limit: number;
-  count: number;
-  refusal: ApiError | undefined;
-  /** The refusal again, as a new error (each request gets its own). */
-  refuse: () => ApiError | undefined;
-}
-
-/**
- * The entries a decision goes by: the known ones when they admit every request, else a fresh
- * read (so refusals always come from what KV holds now).
- */
-async function judgement(
-  deps: AdmissionDeps,
-  state: KeyAdmissions,
-  requests: number,
-  now: number,
-): Promise<Judgement> {
-  const known = state.known;
-  state.known = null;
-  if (stillUsable(known, now)) {
-    const again = judge(deps.config, state.caller, known, now);
-    if (!again.refusal && again.count + requests <= again.limit) return again;
-  }
-  const entries = await readCallerState(deps.kv, state.caller, now);
-  return judge(deps.config, state.caller, { entries, readAt: now }, now);
-}
-
-function judge(
-  config: AdmissionDeps["config"],
-  caller: Caller,
-  known: KnownEntries,
-  now: number,
-): Judgement {
-  const [key, user, rate, used] = known.entries;
-  const limits = effectiveLimits(config, user.value);
-  const limit = limits.rateLimitRpm;
-  const count = rate.value ?? 0;
-  const refuse = () =>
-    refusalOf(caller, key.value, user.value, {
-      budget: limits.dailyTokenBudget,
-      weightedToday: weightedOf(used),
-      rate: rateState(limit, count, now),
-      now,
-    });
-  return { ...known, limit, count, refusal: refuse(), refuse };
+  if (refusal) throw refusal;
+  if (count >= limits.rateLimitRpm) throw rateLimited(rateState(limits.rateLimitRpm, count, now));
+  const committed = await kv.atomic()
+    .check(key, user, rate)
+    .set(rate.key, count + 1, { expireIn: 2 * WINDOW_MS })
+    .set(keyLastUsed(caller.keyId), now)
+    .commit();
+  if (!committed.ok) return null;
+  state.last.count = count + 1;
+  return rateHeaders({ ...rateState(limits.rateLimitRpm, count + 1, now), admitted: true });
 }
 
 /** Why a caller is refused whatever room its rate window has, or undefined. */

@@ -59,6 +59,9 @@ export interface UserChanges {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Key id and user of `DEFAULT_KEY`, which is configured, never stored. */
+export const DEFAULT_KEY_ID = "default";
 const USER_NAME = /^[A-Za-z0-9._@+-]{1,64}$/;
 
 /** KV key of a user record. */

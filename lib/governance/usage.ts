@@ -1,6 +1,6 @@
-/** Weighted daily usage per user and model in Deno KV: group-committed records and the listing. */
+/** Weighted daily usage per user and model in Deno KV: recording, the listing, and this process's ledger. */
 
-import type { TokenUsage } from "./types.ts";
+import type { Usage } from "../core/glm.ts";
 import { isBusy } from "../core/kv.ts";
 import { modelWeight } from "../core/models.ts";
 
@@ -37,16 +37,9 @@ export function secondsUntilNextUtcDay(ms: number): number {
   return Math.max(1, Math.ceil((DAY_MS - (ms % DAY_MS)) / 1000));
 }
 
-/** The last day {@link utcDay} formatted (it runs several times per request). */
-let lastDay = { number: NaN, text: "" };
-
 /** The UTC day of a time, as `YYYY-MM-DD`. */
 export function utcDay(ms: number): string {
-  const number = Math.floor(ms / DAY_MS);
-  if (number !== lastDay.number) {
-    lastDay = { number, text: new Date(number * DAY_MS).toISOString().slice(0, 10) };
-  }
-  return lastDay.text;
+  return new Date(ms - (ms % DAY_MS)).toISOString().slice(0, 10);
 }
 
 function tokenCount(value: number): bigint {
@@ -58,17 +51,12 @@ function modelKeyPart(model: string): string {
 }
 
 /** Weighted tokens in thousandths: weight(model) × (prompt + completion) × 1000. */
-function weightedMilli(model: string, usage: TokenUsage): bigint {
+function weightedMilli(model: string, usage: Usage): bigint {
   const tokens = tokenCount(usage.promptTokens) + tokenCount(usage.completionTokens);
   return BigInt(Math.round(modelWeight(model) * MILLI)) * tokens;
 }
 
-/** What a usage adds to its user's weighted total, in thousandths (as {@link recordUsage} counts it). */
-export function weightedMilliOf(model: string, usage: TokenUsage): bigint {
-  return weightedMilli(modelKeyPart(model), usage);
-}
-
-/** Usage of one user, model and day gathered while a commit is in flight, and who waits for it. */
+/** Usage of one user, model and day waiting for the next commit. */
 interface PendingUsage {
   day: string;
   user: string;
@@ -77,85 +65,136 @@ interface PendingUsage {
   prompt: bigint;
   completion: bigint;
   weighted: bigint;
-  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
 }
 
-interface UsageQueue {
-  pending: Map<string, PendingUsage>;
-  running: boolean;
+/** One request's weighted tokens as this process knows them, and the commit that wrote them. */
+interface LedgerEntry {
+  milli: bigint;
+  /** The versionstamp of the commit that wrote it; null until then. */
+  versionstamp: string | null;
 }
 
-/** Per KV handle: usage waiting for the next commit. */
-const usageQueues = new WeakMap<Deno.Kv, UsageQueue>();
+/**
+ * Usage this process recorded that a KV read may not show yet, per user and day. A read of a
+ * user's total includes exactly the commits up to its versionstamp, so what it lacks is what is
+ * not committed yet or was committed after it.
+ */
+export class UsageLedger {
+  #entries = new Map<string, LedgerEntry[]>();
+
+  /** Notes a request's weighted tokens (thousandths); the entry gets its versionstamp later. */
+  add(day: string, user: string, milli: bigint): LedgerEntry {
+    const id = `${day}\n${user}`;
+    const entry: LedgerEntry = { milli, versionstamp: null };
+    const entries = this.#entries.get(id);
+    if (entries) entries.push(entry);
+    else this.#entries.set(id, [entry]);
+    return entry;
+  }
+
+  /**
+   * Weighted tokens of `user` on `day` that a read at `readVersionstamp` (null: no total yet)
+   * does not include. Entries the read includes are forgotten.
+   */
+  unseen(day: string, user: string, readVersionstamp: string | null): number {
+    const id = `${day}\n${user}`;
+    const entries = this.#entries.get(id);
+    if (!entries) return 0;
+    const seen = (e: LedgerEntry) =>
+      e.versionstamp !== null && readVersionstamp !== null && e.versionstamp <= readVersionstamp;
+    const left = entries.filter((e) => !seen(e));
+    if (left.length) this.#entries.set(id, left);
+    else this.#entries.delete(id);
+    return Number(left.reduce((sum, e) => sum + e.milli, 0n)) / MILLI;
+  }
+
+  /** Forgets every day before `day`. */
+  forgetBefore(day: string): void {
+    for (const id of this.#entries.keys()) {
+      if (id.slice(0, id.indexOf("\n")) < day) this.#entries.delete(id);
+    }
+  }
+}
+
 /** Usage records written by one atomic (each is five sums; KV allows 1000 mutations). */
 const RECORDS_PER_COMMIT = 100;
-/**
- * How long usage gathers in memory before a commit: fewer, larger commits under load. Every
- * commit costs the process a SQLite transaction (measured: at 32 clients, 100 ms rather than 20
- * ms saves 7 % of the CPU per request, and a quarter at one client). This process counts its own
- * usage at once (see `noteUsage` in admission.ts); other processes see it on their next read,
- * within about a second either way.
- */
-export const USAGE_FLUSH_MS = 100;
 
 /**
- * Adds a request's usage to its user's day. Records are summed in memory for
- * {@link USAGE_FLUSH_MS} and written together by one commit (a group commit), so there is at most
- * one usage commit per interval however busy the process is; sums never conflict, and failed
- * commits are retried. Resolves once this request's usage is written.
+ * Writes usage to KV. A record goes out at once when no commit is running; records that arrive
+ * during a commit are summed and go out together right after it (so under load, one commit per
+ * commit's latency, with no timer). Each record is also noted in the ledger at once, so this
+ * process's admissions count it before it is written.
  */
-export function recordUsage(
-  kv: Deno.Kv,
-  options: { user: string; model: string; usage: TokenUsage; now: number },
-): Promise<void> {
-  const queue = usageQueues.get(kv) ?? { pending: new Map(), running: false };
-  usageQueues.set(kv, queue);
-  const day = utcDay(options.now);
-  const model = modelKeyPart(options.model);
-  const id = `${day}\n${options.user}\n${model}`;
-  const entry = queue.pending.get(id) ?? {
-    day,
-    user: options.user,
-    model,
-    requests: 0n,
-    prompt: 0n,
-    completion: 0n,
-    weighted: 0n,
-    waiters: [],
-  };
-  queue.pending.set(id, entry);
-  entry.requests += 1n;
-  entry.prompt += tokenCount(options.usage.promptTokens);
-  entry.completion += tokenCount(options.usage.completionTokens);
-  entry.weighted += weightedMilli(model, options.usage);
-  const written = new Promise<void>((resolve, reject) => entry.waiters.push({ resolve, reject }));
-  if (!queue.running) {
-    queue.running = true;
-    setTimeout(() => void drainUsage(kv, queue), USAGE_FLUSH_MS);
+export class UsageRecorder {
+  #kv: Deno.Kv;
+  #ledger: UsageLedger;
+  #pending = new Map<string, PendingUsage>();
+  #entries: LedgerEntry[] = [];
+  #written = Promise.withResolvers<void>();
+  #running = false;
+
+  constructor(kv: Deno.Kv, ledger: UsageLedger) {
+    this.#kv = kv;
+    this.#ledger = ledger;
+    this.#written.promise.catch(() => {});
   }
-  return written;
-}
 
-async function drainUsage(kv: Deno.Kv, queue: UsageQueue): Promise<void> {
-  queue.running = true;
-  while (queue.pending.size) {
-    const records = [...queue.pending.values()];
-    queue.pending.clear();
-    for (let i = 0; i < records.length; i += RECORDS_PER_COMMIT) {
-      const group = records.slice(i, i + RECORDS_PER_COMMIT);
-      const waiters = group.flatMap((record) => record.waiters);
+  /** Adds a request's usage to its user's day; resolves once it is written, rejects if it cannot be. */
+  record(options: { user: string; model: string; usage: Usage; now: number }): Promise<void> {
+    const day = utcDay(options.now);
+    const model = modelKeyPart(options.model);
+    const id = `${day}\n${options.user}\n${model}`;
+    const entry = this.#pending.get(id) ?? {
+      day,
+      user: options.user,
+      model,
+      requests: 0n,
+      prompt: 0n,
+      completion: 0n,
+      weighted: 0n,
+    };
+    this.#pending.set(id, entry);
+    const milli = weightedMilli(model, options.usage);
+    entry.requests += 1n;
+    entry.prompt += tokenCount(options.usage.promptTokens);
+    entry.completion += tokenCount(options.usage.completionTokens);
+    entry.weighted += milli;
+    this.#ledger.forgetBefore(utcDay(options.now - DAY_MS));
+    this.#entries.push(this.#ledger.add(day, options.user, milli));
+    const written = this.#written.promise;
+    if (!this.#running) void this.#drain();
+    return written;
+  }
+
+  async #drain(): Promise<void> {
+    this.#running = true;
+    while (this.#pending.size) {
+      const records = [...this.#pending.values()];
+      const entries = this.#entries;
+      const written = this.#written;
+      this.#pending = new Map();
+      this.#entries = [];
+      this.#written = Promise.withResolvers<void>();
+      this.#written.promise.catch(() => {});
       try {
-        await commitSums(kv, usageMutations(group));
-        for (const waiter of waiters) waiter.resolve();
+        for (let i = 0; i < records.length; i += RECORDS_PER_COMMIT) {
+          const versionstamp = await commitSums(
+            this.#kv,
+            usageMutations(records.slice(i, i + RECORDS_PER_COMMIT)),
+          );
+          // Every record of the batch is stamped with the last commit: a read at or after it
+          // shows them all (and a read between two commits merely counts some twice, briefly).
+          if (i + RECORDS_PER_COMMIT >= records.length) {
+            for (const entry of entries) entry.versionstamp = versionstamp;
+          }
+        }
+        written.resolve();
       } catch (error) {
-        for (const waiter of waiters) waiter.reject(error);
+        written.reject(error);
       }
     }
-    // What came in meanwhile waits out another interval: under load, one commit per interval
-    // rather than one right after another.
-    if (queue.pending.size) await new Promise((resolve) => setTimeout(resolve, USAGE_FLUSH_MS));
+    this.#running = false;
   }
-  queue.running = false;
 }
 
 function usageMutations(records: PendingUsage[]): Deno.KvMutation[] {
@@ -182,11 +221,11 @@ function usageMutations(records: PendingUsage[]): Deno.KvMutation[] {
   return mutations;
 }
 
-async function commitSums(kv: Deno.Kv, mutations: Deno.KvMutation[]): Promise<void> {
+async function commitSums(kv: Deno.Kv, mutations: Deno.KvMutation[]): Promise<string> {
   for (let failures = 0;;) {
     try {
-      await kv.atomic().mutate(...mutations).commit();
-      return;
+      const result = await kv.atomic().mutate(...mutations).commit();
+      return (result as Deno.KvCommitResult).versionstamp;
     } catch (error) {
       if (error instanceof Deno.errors.BadResource) throw error; // KV closed: retrying is futile.
       if (!isBusy(error) && ++failures >= MAX_RECORD_FAILURES) throw error;

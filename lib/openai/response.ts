@@ -3,7 +3,7 @@
 import type { CollectedAnswer } from "../chat/collect.ts";
 import type { ReasoningOutput } from "../core/config.ts";
 import { type ApiError, errorBody } from "../core/errors.ts";
-import type { FinishReason, GlmEvent } from "../upstream/decode.ts";
+import type { FinishReason, GlmEvent, UsageEvent } from "../core/glm.ts";
 import type { StreamRenderer } from "../chat/relay.ts";
 
 /** What both OpenAI renderings need to know. */
@@ -25,9 +25,7 @@ const FINISH: Record<FinishReason, string> = {
   sensitive: "content_filter",
 };
 
-type Usage = Extract<GlmEvent, { type: "usage" }>;
-
-function usageJson(usage: Usage | undefined) {
+function usageJson(usage: UsageEvent | undefined) {
   const prompt = usage?.promptTokens ?? 0;
   const completion = usage?.completionTokens ?? 0;
   return {
@@ -72,7 +70,7 @@ export function openAICompletion(answer: CollectedAnswer, options: OpenAIRenderO
 export class OpenAIStreamRenderer implements StreamRenderer {
   readonly #options: OpenAIRenderOptions;
   readonly #prefix: string;
-  #usage?: Usage;
+  #usage?: UsageEvent;
   #thinkOpen = false;
 
   constructor(options: OpenAIRenderOptions) {

@@ -1,24 +1,23 @@
 /** `POST /v1/chat/completions`: OpenAI in, GLM upstream, OpenAI out. */
 
-import type { RouteContext } from "../app.ts";
+import { type ChatContext, runChat } from "../chat/run.ts";
 import { readJsonObject } from "../core/json_body.ts";
-import { runChat } from "../chat/run.ts";
 import { planOpenAIChat } from "./request.ts";
 import { openAICompletion, OpenAIStreamRenderer } from "./response.ts";
 
 /** Handles an OpenAI chat completion, streaming or not. */
 export async function handleChatCompletions(
   request: Request,
-  ctx: RouteContext,
+  ctx: ChatContext,
 ): Promise<Response> {
-  const { config } = ctx.deps;
+  const { config } = ctx;
   const body = await readJsonObject(request, config.maxBodyBytes);
   const plan = planOpenAIChat(body, config, request.headers.get("accept"));
   const options = {
     model: plan.model.requested,
     reasoningOutput: config.reasoningOutput,
     includeUsage: plan.includeUsage,
-    created: Math.floor(ctx.deps.now() / 1000),
+    created: Math.floor(ctx.now() / 1000),
   };
   return runChat(request, ctx, plan, {
     stream: () => new OpenAIStreamRenderer(options),

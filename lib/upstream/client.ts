@@ -1,16 +1,27 @@
 /** The GLM client: one call to `{UPSTREAM_URL}/chat/completions` with timeouts, abort and header hygiene. */
 
-import type { Config } from "../core/config.ts";
 import { ApiError } from "../core/errors.ts";
+import type { GlmRequest } from "../core/glm.ts";
 import { upstreamError } from "./errors.ts";
 
-/** A GLM chat request body (OpenAI-style with GLM extensions). */
-export type GlmRequest = Record<string, unknown>;
-
-/** What {@link callUpstream} needs. */
-export interface UpstreamDeps {
-  config: Readonly<Config>;
+/** One upstream: where it is, its keys, and how long a call may take. */
+export interface UpstreamOptions {
+  /** Base URL, e.g. `https://api.z.ai/api/paas/v4` (no trailing slash). */
+  url: string;
+  /** The operator's Z.ai keys: a pool. */
+  keys: readonly string[];
+  /** Total time allowed for one call (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
   fetch: typeof fetch;
+}
+
+/** The Z.ai client of one upstream. */
+export interface Upstream {
+  /**
+   * Sends one chat request. Resolves once response headers arrive with a 2xx status; throws an
+   * ApiError otherwise. The caller must call `finish()` or `abort()` on the result when done.
+   */
+  call(body: GlmRequest, clientSignal?: AbortSignal): Promise<UpstreamCall>;
 }
 
 /** A successful upstream response, with the means to release its timer. */
@@ -26,12 +37,15 @@ export interface UpstreamCall {
   readonly timedOut: () => boolean;
 }
 
-let poolCursor = 0;
-
-function nextUpstreamKey(keys: readonly string[]): string {
-  const key = keys[poolCursor % keys.length];
-  poolCursor = (poolCursor + 1) % keys.length;
-  return key;
+/** Builds the client of one upstream; its keys take turns. */
+export function createUpstream(options: UpstreamOptions): Upstream {
+  let cursor = 0;
+  return {
+    call(body, clientSignal) {
+      const key = options.keys[cursor++ % Math.max(1, options.keys.length)];
+      return callWithKey(options, key, body, clientSignal);
+    },
+  };
 }
 
 /** The error when the upstream took longer than UPSTREAM_TIMEOUT_MS. */
@@ -52,17 +66,14 @@ async function readErrorBody(response: Response): Promise<unknown> {
   }
 }
 
-/**
- * Sends one chat request upstream. Resolves once response headers arrive with a 2xx status;
- * throws an ApiError otherwise. The caller must call `finish()` or `abort()` when done.
- */
-export async function callUpstream(
-  deps: UpstreamDeps,
+/** One attempt of {@link Upstream.call} with one key (undefined: none configured). */
+async function callWithKey(
+  options: UpstreamOptions,
+  key: string | undefined,
   body: GlmRequest,
   clientSignal?: AbortSignal,
 ): Promise<UpstreamCall> {
-  const { config } = deps;
-  if (config.upstreamApiKeys.length === 0) {
+  if (key === undefined) {
     throw new ApiError(
       503,
       "unavailable",
@@ -73,8 +84,8 @@ export async function callUpstream(
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    controller.abort(timeoutError(config.upstreamTimeoutMs));
-  }, config.upstreamTimeoutMs);
+    controller.abort(timeoutError(options.timeoutMs));
+  }, options.timeoutMs);
   const abort = () => {
     clearTimeout(timer);
     controller.abort();
@@ -85,10 +96,10 @@ export async function callUpstream(
 
   let response: Response;
   try {
-    response = await deps.fetch(`${config.upstreamUrl}/chat/completions`, {
+    response = await options.fetch(`${options.url}/chat/completions`, {
       method: "POST",
       headers: {
-        "authorization": `Bearer ${nextUpstreamKey(config.upstreamApiKeys)}`,
+        "authorization": `Bearer ${key}`,
         "content-type": "application/json",
         "accept": body.stream ? "text/event-stream" : "application/json",
         "accept-language": "en-US,en",
@@ -99,14 +110,14 @@ export async function callUpstream(
   } catch (error) {
     finish();
     clientSignal?.removeEventListener("abort", abort);
-    if (timedOut) throw timeoutError(config.upstreamTimeoutMs);
+    if (timedOut) throw timeoutError(options.timeoutMs);
     if (clientSignal?.aborted) {
       throw new ApiError(499, "invalid_request", "Client closed the request before Z.ai answered");
     }
     throw new ApiError(
       502,
       "upstream",
-      `Cannot reach Z.ai at ${config.upstreamUrl} (${
+      `Cannot reach Z.ai at ${options.url} (${
         (error as Error).message
       }): retry later, or check UPSTREAM_URL`,
     );

@@ -1,4 +1,4 @@
-/** Server-sent events: decoding upstream bytes and encoding client events. */
+/** Server-sent events from upstream: bytes → messages. */
 
 /** One decoded SSE message. */
 export interface SseMessage {
@@ -143,16 +143,3 @@ export async function* decodeSse(body: ReadableStream<Uint8Array>): AsyncGenerat
     if (!finished) await reader.cancel().catch(() => {});
   }
 }
-
-/** Encodes one `data:` message, with an `event:` line when named. */
-export function encodeSse(data: unknown, event?: string): string {
-  const json = typeof data === "string" ? data : JSON.stringify(data);
-  return event ? `event: ${event}\ndata: ${json}\n\n` : `data: ${json}\n\n`;
-}
-
-/** Response headers of an SSE stream. */
-export const SSE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no",
-});

@@ -1,7 +1,7 @@
 /** stop_sequences.ts: the gateway's own stop-sequence matching over streamed text. */
 
 import assert from "node:assert/strict";
-import type { GlmEvent } from "../../lib/upstream/decode.ts";
+import type { GlmEvent } from "../../lib/core/glm.ts";
 import {
   applyStopSequences,
   StopMatcher,

@@ -2,16 +2,22 @@ import assert from "node:assert/strict";
 import { createGovernance } from "../../lib/governance/governance.ts";
 import { loadConfig } from "../../lib/core/config.ts";
 import { ApiError } from "../../lib/core/errors.ts";
-import type { Caller, TokenUsage } from "../../lib/governance/types.ts";
+import type { Caller } from "../../lib/governance/governance.ts";
+import type { Usage } from "../../lib/core/glm.ts";
 import { createKey, updateUser } from "../../lib/governance/keys.ts";
-import { listUsage, USAGE_FLUSH_MS } from "../../lib/governance/usage.ts";
-import { countingKv } from "../support/intercepted_kv.ts";
-import { createTestKey, fakeClock, startKvGateway } from "../support/kv_server.ts";
+import { listUsage } from "../../lib/governance/usage.ts";
+import {
+  admitted,
+  createTestKey,
+  fakeClock,
+  recorded,
+  startKvGateway,
+} from "../support/kv_server.ts";
 
 const SERVER = new URL("../support/kv_server.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
-function usage(promptTokens: number, completionTokens = 0): TokenUsage {
+function usage(promptTokens: number, completionTokens = 0): Usage {
   return { promptTokens, completionTokens, cachedTokens: 0, estimated: false };
 }
 
@@ -101,7 +107,7 @@ Deno.test("two KV handles on one file (no shared queue) still admit exactly the 
     const { key } = await createKey(kvA, { ...options, now: clock.now() });
     const governances = [kvA, kvB].map((kv) => createGovernance({ config, kv, now: clock.now }));
     const outcomes = await Promise.allSettled(
-      Array.from({ length: 200 }, (_, i) => governances[i % 2].admit(key)),
+      Array.from({ length: 200 }, (_, i) => admitted(governances[i % 2], key)),
     );
     const refused = outcomes.flatMap((o) => o.status === "rejected" ? [o.reason.status] : []);
     assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 50);
@@ -149,13 +155,13 @@ Deno.test("the daily budget counts weighted tokens per model, refuses once spent
     maxKeysPerUser: 5,
     now: clock.now(),
   });
-  const { caller } = await governance.admit(key);
-  await governance.record(caller, "glm-4.5", usage(300, 100)); // 2x: 800
-  await governance.admit(key);
-  await governance.record(caller, "glm-4.7-flash", usage(600, 400)); // 0.1x: 100
-  await governance.admit(key);
-  await governance.record(caller, "some-new-model", usage(30, 20)); // unknown, 2x: 100
-  const refused = await governance.admit(key).then(() => null, (e: ApiError) => e);
+  const { caller } = await admitted(governance, key);
+  await recorded(governance, caller, "glm-4.5", usage(300, 100)); // 2x: 800
+  await admitted(governance, key);
+  await recorded(governance, caller, "glm-4.7-flash", usage(600, 400)); // 0.1x: 100
+  await admitted(governance, key);
+  await recorded(governance, caller, "some-new-model", usage(30, 20)); // unknown, 2x: 100
+  const refused = await admitted(governance, key).then(() => null, (e: ApiError) => e);
   assert.ok(refused instanceof ApiError);
   assert.equal(refused.status, 429);
   assert.equal(refused.kind, "quota");
@@ -176,7 +182,7 @@ Deno.test("the daily budget counts weighted tokens per model, refuses once spent
     daily_tokens: 1000,
     daily_tokens_reset_seconds: 86_400,
   });
-  await governance.admit(key);
+  await admitted(governance, key);
 });
 
 Deno.test("a user's budget override replaces the server's; 0 means unlimited", async () => {
@@ -186,16 +192,16 @@ Deno.test("a user's budget override replaces the server's; 0 means unlimited", a
   const governance = createGovernance({ config, kv, now: clock.now });
   const options = { user: "gina", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
   const { key } = await createKey(kv, { ...options, now: clock.now() });
-  const { caller } = await governance.admit(key);
-  await governance.record(caller, "glm-4.5-air", usage(10)); // 1x: 10
-  await assert.rejects(governance.admit(key), (e: ApiError) => e.status === 429);
+  const { caller } = await admitted(governance, key);
+  await recorded(governance, caller, "glm-4.5-air", usage(10)); // 1x: 10
+  await assert.rejects(admitted(governance, key), (e: ApiError) => e.status === 429);
   const now = clock.now();
   await updateUser(kv, "gina", { changes: { dailyTokenBudget: 0 }, now, create: false });
-  await governance.admit(key);
+  await admitted(governance, key);
   await updateUser(kv, "gina", { changes: { dailyTokenBudget: 11 }, now, create: false });
-  await governance.admit(key);
-  await governance.record(caller, "glm-4.5-air", usage(1));
-  await assert.rejects(governance.admit(key), (e: ApiError) => e.status === 429);
+  await admitted(governance, key);
+  await recorded(governance, caller, "glm-4.5-air", usage(1));
+  await assert.rejects(admitted(governance, key), (e: ApiError) => e.status === 429);
 });
 
 Deno.test("record() loses nothing under 100 concurrent settlements", async () => {
@@ -203,9 +209,8 @@ Deno.test("record() loses nothing under 100 concurrent settlements", async () =>
   await using kv = await Deno.openKv(":memory:");
   const governance = createGovernance({ config: loadConfig({}), kv, now: clock.now });
   const caller: Caller = { keyId: "k", user: "hank" };
-  await Promise.all(
-    Array.from({ length: 100 }, (_, i) => governance.record(caller, "glm-5", usage(i, 1))),
-  );
+  for (let i = 0; i < 100; i++) governance.record(caller, "glm-5", usage(i, 1));
+  await governance.settled();
   const [row] = await listUsage(kv, { user: "hank", days: 1, now: clock.now() });
   assert.deepEqual(row, {
     date: "2026-01-15",
@@ -223,17 +228,17 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
   const logs: string[] = [];
   const config = loadConfig({ DEFAULT_KEY: "sk-default-kv-failure" });
   const governance = createGovernance({ config, kv, now: Date.now, log: (l) => logs.push(l) });
-  const caller = (await governance.admit("sk-default-kv-failure")).caller;
+  const caller = (await admitted(governance, "sk-default-kv-failure")).caller;
   kv.close();
-  const failed = governance.admit("sk-default-kv-failure");
-  assert.notEqual(failed.early, null, "the last decision admitted the key");
-  await assert.rejects(failed, (e: ApiError) => e.status === 503);
-  const next = governance.admit("sk-default-kv-failure");
-  assert.equal(next.early, null, "after a failed decision, requests wait for the next one");
-  await assert.rejects(next, (e: ApiError) => e.status === 503);
+  const failed = await governance.admit("sk-default-kv-failure");
+  assert.equal(failed.startEarly, true, "the last decision admitted the key");
+  await assert.rejects(failed.decision, (e: ApiError) => e.status === 503);
+  const next = await governance.admit("sk-default-kv-failure");
+  assert.equal(next.startEarly, false, "after a failed decision, requests wait for the next one");
+  await assert.rejects(next.decision, (e: ApiError) => e.status === 503);
   for (
     const attempt of [
-      () => governance.admit("sk-default-kv-failure"),
+      () => admitted(governance, "sk-default-kv-failure"),
       () => governance.describe(caller),
     ]
   ) {
@@ -244,7 +249,7 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
       return true;
     });
   }
-  await governance.record(caller, "glm-4.5", usage(5, 5));
+  await recorded(governance, caller, "glm-4.5", usage(5, 5));
   assert.equal(logs.length, 1);
   assert.match(logs[0], /Cannot record usage in KV/);
   assert.doesNotMatch(logs[0], /sk-default/);
@@ -267,7 +272,7 @@ Deno.test("record() retries failed commits and counts the usage exactly once", a
   });
   const clock = fakeClock();
   const governance = createGovernance({ config: loadConfig({}), kv: flaky, now: clock.now });
-  await governance.record({ keyId: "k", user: "ivan" }, "glm-4.5-air", usage(7, 3));
+  await recorded(governance, { keyId: "k", user: "ivan" }, "glm-4.5-air", usage(7, 3));
   assert.equal(failures.length, 0);
   const rows = await listUsage(kv, { user: "ivan", days: 1, now: clock.now() });
   assert.deepEqual(rows.map((r) => [r.requests, r.weighted_tokens]), [[1, 10]]);
@@ -278,37 +283,13 @@ Deno.test("200 concurrent records, grouped into few commits, count every token e
   const clock = fakeClock();
   const governance = createGovernance({ config: loadConfig({}), kv, now: clock.now });
   const caller = { keyId: "k", user: "judy" };
-  await Promise.all(
-    Array.from(
-      { length: 200 },
-      (_, i) => governance.record(caller, i % 2 ? "glm-4.6" : "glm-4.5-flash", usage(10, 5)),
-    ),
-  );
+  for (let i = 0; i < 200; i++) {
+    governance.record(caller, i % 2 ? "glm-4.6" : "glm-4.5-flash", usage(10, 5));
+  }
+  await governance.settled();
   const rows = await listUsage(kv, { user: "judy", days: 1, now: clock.now() });
   const byModel = Object.fromEntries(
     rows.map((r) => [r.model, [r.requests, r.prompt_tokens, r.weighted_tokens]]),
   );
   assert.deepEqual(byModel, { "glm-4.6": [100, 1000, 3000], "glm-4.5-flash": [100, 1000, 150] });
-});
-
-Deno.test("under steady load, usage is written by at most one commit per USAGE_FLUSH_MS", async () => {
-  await using kv = await Deno.openKv(":memory:");
-  const counting = countingKv(kv);
-  const governance = createGovernance({ config: loadConfig({}), kv: counting.kv, now: Date.now });
-  const caller = { keyId: "k", user: "steady" };
-  // One request finishing every millisecond or so, for about three intervals.
-  const started = performance.now();
-  const records: Promise<void>[] = [];
-  while (performance.now() - started < 3 * USAGE_FLUSH_MS) {
-    records.push(governance.record(caller, "glm-4.6", usage(10, 5)));
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-  await Promise.all(records);
-  const elapsed = performance.now() - started;
-  assert.ok(
-    counting.atomics() <= Math.ceil(elapsed / USAGE_FLUSH_MS) + 1,
-    `${counting.atomics()} commits for ${records.length} records in ${Math.round(elapsed)} ms`,
-  );
-  const [row] = await listUsage(kv, { user: "steady", days: 1, now: Date.now() });
-  assert.equal(row.requests, records.length, "every record counted once");
 });

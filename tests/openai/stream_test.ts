@@ -417,6 +417,7 @@ Deno.test("a client abort mid-stream reaches upstream within a second", async ()
 Deno.test("a client gone before the first event aborts upstream and is logged", async () => {
   await using gw = await startOpenAIGateway();
   gw.upstream.enqueue({ kind: "answer", reasoning: "", text: "late", firstChunkDelayMs: 3000 });
+  const aborted = gw.upstream.nextAbort().then(() => true);
   const controller = new AbortController();
   const reply = gw.fetch(`${gw.url}/v1/chat/completions`, {
     method: "POST",
@@ -425,7 +426,6 @@ Deno.test("a client gone before the first event aborts upstream and is logged", 
     signal: controller.signal,
   }).then((r) => r.body?.cancel(), () => "aborted");
   while (gw.upstream.requests.length === 0) await new Promise((r) => setTimeout(r, 10));
-  const aborted = gw.upstream.nextAbort().then(() => true);
   controller.abort();
   await reply;
   let timer: ReturnType<typeof setTimeout> | undefined;

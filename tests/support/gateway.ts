@@ -1,9 +1,9 @@
 /** Starts the real gateway on 127.0.0.1 beside a fake Z.ai, for integration tests. */
 
 import { createHandler, type Deps } from "../../lib/app.ts";
-import { createGovernance } from "../../lib/governance/governance.ts";
+import { createGovernance, type Governance } from "../../lib/governance/governance.ts";
 import { loadConfig } from "../../lib/core/config.ts";
-import type { Governance } from "../../lib/governance/types.ts";
+
 import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
 
 /** The client key every test gateway accepts (as DEFAULT_KEY). */

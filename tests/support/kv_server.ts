@@ -3,10 +3,28 @@
 import { createHandler } from "../../lib/app.ts";
 import { createGovernance } from "../../lib/governance/governance.ts";
 import { type Config, loadConfig } from "../../lib/core/config.ts";
-import type { Governance } from "../../lib/governance/types.ts";
+import type { Caller, Governance } from "../../lib/governance/governance.ts";
+import type { Usage } from "../../lib/core/glm.ts";
 
 /** The admin key of every test gateway started here. */
 export const ADMIN_KEY = "test-admin-key-7f3a";
+
+/** Admits one request of `key` and waits for its decision: the caller and rate-limit headers. */
+export async function admitted(governance: Governance, key: string) {
+  const { caller, decision } = await governance.admit(key);
+  return { caller, headers: await decision };
+}
+
+/** Records a usage and waits until it is written. */
+export async function recorded(
+  governance: Governance,
+  caller: Caller,
+  model: string,
+  usage: Usage,
+): Promise<void> {
+  governance.record(caller, model, usage);
+  await governance.settled();
+}
 
 /** A clock tests move by hand. */
 export interface FakeClock {

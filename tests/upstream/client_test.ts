@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { loadConfig } from "../../lib/core/config.ts";
 import { ApiError } from "../../lib/core/errors.ts";
-import { callUpstream } from "../../lib/upstream/client.ts";
+import { createUpstream } from "../../lib/upstream/client.ts";
 import { parseZaiError, secondsUntilReset, upstreamError } from "../../lib/upstream/errors.ts";
 import { TEST_KEY } from "../support/gateway.ts";
 import {
@@ -364,7 +364,7 @@ Deno.test("upstreamError maps codes and statuses to the contract's table", () =>
   assert.equal(upstreamError(429, zaiError("1302", "x"), "soon").retryAfter, 60);
 });
 
-Deno.test("callUpstream sends only its own headers and rotates the key pool", async () => {
+Deno.test("the upstream client sends only its own headers and rotates the key pool", async () => {
   const seen: { url: string; headers: Headers; body: unknown }[] = [];
   const fakeFetch: typeof fetch = (input, init) => {
     seen.push({
@@ -380,9 +380,15 @@ Deno.test("callUpstream sends only its own headers and rotates the key pool", as
     UPSTREAM_URL: "http://zai.invalid/api/paas/v4/",
     UPSTREAM_API_KEY: "key-one, key-two",
   });
+  const upstream = createUpstream({
+    url: config.upstreamUrl,
+    keys: config.upstreamApiKeys,
+    timeoutMs: config.upstreamTimeoutMs,
+    fetch: fakeFetch,
+  });
   const keys = [];
   for (const stream of [false, true, false]) {
-    const call = await callUpstream({ config, fetch: fakeFetch }, { model: "glm-4.6", stream });
+    const call = await upstream.call({ model: "glm-4.6", stream });
     assert.equal(call.requestId, `req-${seen.length}`);
     await call.response.body?.cancel();
     call.finish();
@@ -403,15 +409,20 @@ Deno.test("callUpstream sends only its own headers and rotates the key pool", as
   assert.deepEqual(seen[1].body, { model: "glm-4.6", stream: true });
 });
 
-Deno.test("callUpstream aborts the upstream fetch when the client's signal fires", async () => {
+Deno.test("the upstream client aborts the upstream fetch when the client's signal fires", async () => {
   let upstreamSignal: AbortSignal | undefined;
   const fakeFetch: typeof fetch = (_input, init) => {
     upstreamSignal = init?.signal ?? undefined;
     return Promise.resolve(new Response("data: [DONE]\n\n"));
   };
-  const config = loadConfig({ UPSTREAM_API_KEY: "k" });
+  const upstream = createUpstream({
+    url: "http://zai.invalid",
+    keys: ["k"],
+    timeoutMs: 1000,
+    fetch: fakeFetch,
+  });
   const client = new AbortController();
-  const call = await callUpstream({ config, fetch: fakeFetch }, { stream: true }, client.signal);
+  const call = await upstream.call({ stream: true }, client.signal);
   assert.equal(upstreamSignal?.aborted, false);
   client.abort();
   assert.equal(upstreamSignal?.aborted, true);

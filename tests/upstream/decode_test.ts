@@ -1,13 +1,9 @@
-/** glm_events.ts: every upstream quirk turned into a clean event sequence. */
+/** upstream/decode.ts: every upstream quirk turned into a clean event sequence. */
 
 import assert from "node:assert/strict";
 import { ApiError } from "../../lib/core/errors.ts";
-import {
-  completionEvents,
-  GlmChunkDecoder,
-  type GlmEvent,
-  glmEvents,
-} from "../../lib/upstream/decode.ts";
+import type { GlmEvent } from "../../lib/core/glm.ts";
+import { completionEvents, GlmChunkDecoder, glmEvents } from "../../lib/upstream/decode.ts";
 import type { SseMessage } from "../../lib/upstream/sse.ts";
 
 // deno-lint-ignore no-explicit-any
