@@ -78,12 +78,13 @@ export async function runChat(
   const signal = admission.startEarly
     ? AbortSignal.any([request.signal, rejectionSignal(admission.decision)])
     : request.signal;
+  const goneBefore = request.signal.aborted;
   let call;
   try {
     call = await ctx.upstream.call(plan.glm, signal);
   } catch (error) {
-    // The client left after the request went out: Z.ai may bill the prompt, so it counts.
-    if (request.signal.aborted) meter(ctx, plan, { outputChars: 0 });
+    // The client left while the request was out: Z.ai may bill the prompt, so it counts.
+    if (request.signal.aborted && !goneBefore) meter(ctx, plan, { outputChars: 0 });
     throw error;
   }
   if (admission.startEarly) {

@@ -47,6 +47,10 @@ interface LastDecision {
   /** Whether the key, its user and the user's budget admitted requests. */
   open: boolean;
   expiresAt: number;
+  /** The user's daily budget (0: none), and the usage total as read: its day, KV entry. */
+  budget: number;
+  day: string;
+  used: Deno.KvEntryMaybe<Deno.KvU64>;
 }
 
 /** One client key's admissions in this process. */
@@ -75,15 +79,18 @@ export function keyAdmissions(caller: Caller): KeyAdmissions {
 
 /**
  * Whether a new request of the key may start before its decision: the last decision found the
- * key, its user and the budget open, the key has not expired since, and the window has room for
- * every request still undecided plus this one. A wrong guess (the key disabled by another
- * process since, say) costs one upstream call, aborted as the refusal arrives.
+ * key, its user and the budget open, the key has not expired since, the window has room for
+ * every request still undecided plus this one, and what this process has recorded since has not
+ * spent the budget. A wrong guess (the key disabled by another process since, say) costs one
+ * upstream call, aborted as the refusal arrives.
  */
-export function mayStartEarly(state: KeyAdmissions, now: number): boolean {
+export function mayStartEarly(state: KeyAdmissions, ledger: UsageLedger, now: number): boolean {
   const last = state.last;
   if (last === null || !last.open || now >= last.expiresAt) return false;
   const counted = windowStart(now) === last.windowStart ? last.count : 0;
-  return counted + state.undecided < last.limit;
+  if (counted + state.undecided >= last.limit) return false;
+  if (last.budget <= 0 || utcDay(now) !== last.day) return true;
+  return weightedToday(ledger, state.caller, last.used, now) < last.budget;
 }
 
 /**
@@ -158,6 +165,9 @@ async function decideOnce(
     limit: limits.rateLimitRpm,
     open: refusal === undefined,
     expiresAt: key.value?.expiresAt ?? Infinity,
+    budget: limits.dailyTokenBudget,
+    day: utcDay(now),
+    used,
   };
   if (refusal) throw refusal;
   if (count >= limits.rateLimitRpm) throw rateLimited(rateState(limits.rateLimitRpm, count, now));

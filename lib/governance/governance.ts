@@ -113,7 +113,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
       const digest = hashApiKey(apiKey);
       const hash = defaultKeyHash && secretsEqual(digest, defaultKeyHash) ? DEFAULT_KEY_ID : digest;
       const state = await admissionsOf(hash);
-      const startEarly = mayStartEarly(state, now());
+      const startEarly = mayStartEarly(state, ledger, now());
       const decision = decide(admissionDeps, state);
       decision.catch(() => {}); // awaited by the caller; never "unhandled" while it waits
       return { caller: state.caller, startEarly, decision };

@@ -13,30 +13,42 @@ import {
   recorded,
   startKvGateway,
 } from "../support/kv_server.ts";
-
-const SERVER = new URL("../support/kv_server.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+import { startGatewayProcesses } from "../support/processes.ts";
 
 function usage(promptTokens: number, completionTokens = 0): Usage {
   return { promptTokens, completionTokens, cachedTokens: 0, estimated: false };
 }
 
 async function hit(url: string, key: string) {
-  const response = await fetch(`${url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
-  return { status: response.status, headers: response.headers, text: await response.text() };
+  const response = await fetch(`${url}/v1/models`, {
+    headers: { authorization: `Bearer ${key}` },
+  });
+  return {
+    status: response.status,
+    headers: response.headers,
+    text: await response.text(),
+  };
 }
 
 Deno.test("200 simultaneous requests against a limit of 50 admit exactly 50", async () => {
   const clock = fakeClock();
-  await using gw = await startKvGateway({ env: { RATE_LIMIT_RPM: "50" }, now: clock.now });
+  await using gw = await startKvGateway({
+    env: { RATE_LIMIT_RPM: "50" },
+    now: clock.now,
+  });
   const { key } = await createTestKey(gw.url, "burst");
-  const results = await Promise.all(Array.from({ length: 200 }, () => hit(gw.url, key)));
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () => hit(gw.url, key)),
+  );
   const admitted = results.filter((r) => r.status === 200);
   const refused = results.filter((r) => r.status === 429);
   assert.equal(admitted.length, 50);
   assert.equal(refused.length, 150);
   const remaining = admitted.map((r) => Number(r.headers.get("x-ratelimit-remaining-requests")));
-  assert.deepEqual(remaining.sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    remaining.sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
   for (const r of refused) {
     assert.equal(r.headers.get("retry-after"), "50");
     assert.equal(r.headers.get("x-ratelimit-remaining-requests"), "0");
@@ -44,56 +56,36 @@ Deno.test("200 simultaneous requests against a limit of 50 admit exactly 50", as
 });
 
 Deno.test("the limit holds exactly across two server processes sharing one KV file", async () => {
-  const dir = await Deno.makeTempDir();
-  const kvPath = `${dir}/kv.sqlite3`;
   const now = Date.UTC(2026, 0, 15, 12, 0, 10);
-  const setup = await Deno.openKv(kvPath);
-  const { key } = await createKey(setup, {
+  const env = { RATE_LIMIT_RPM: "50", FIXED_NOW: String(now) };
+  await using servers = await startGatewayProcesses(2, env);
+  const setup = await Deno.openKv(servers.kvPath);
+  const options = {
     user: "shared",
     name: null,
     lifetimeDays: 1,
     maxKeysPerUser: 5,
     now,
-  });
+  };
+  const { key } = await createKey(setup, options);
   setup.close();
-  const env = { KV_PATH: kvPath, RATE_LIMIT_RPM: "50", DEFAULT_KEY: "", FIXED_NOW: String(now) };
-  const servers = [0, 1].map(() =>
-    new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", CONFIG, SERVER],
-      env,
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn()
+  const urls = servers.urls;
+  const results = await Promise.all(
+    Array.from({ length: 200 }, (_, i) => hit(urls[i % 2], key)),
   );
-  try {
-    const urls = await Promise.all(servers.map(async (server) => {
-      const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
-      let text = "";
-      while (!text.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("The test server exited before printing its port");
-        text += value;
-      }
-      reader.releaseLock();
-      return `http://127.0.0.1:${JSON.parse(text.split("\n")[0]).port}`;
-    }));
-    const results = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => hit(urls[i % 2], key)),
-    );
-    const byServer = urls.map((_url, s) =>
-      results.filter((r, i) => i % 2 === s && r.status === 200).length
-    );
-    assert.equal(results.filter((r) => r.status === 200).length, 50, `admitted ${byServer}`);
-    assert.deepEqual(results.filter((r) => r.status !== 200 && r.status !== 429), []);
-    assert.equal(results.filter((r) => r.status === 429).length, 150);
-  } finally {
-    for (const server of servers) {
-      server.kill();
-      await server.status;
-      await server.stdout.cancel().catch(() => {});
-    }
-    await Deno.remove(dir, { recursive: true });
-  }
+  const byServer = urls.map((_url, s) =>
+    results.filter((r, i) => i % 2 === s && r.status === 200).length
+  );
+  assert.equal(
+    results.filter((r) => r.status === 200).length,
+    50,
+    `admitted ${byServer}`,
+  );
+  assert.deepEqual(
+    results.filter((r) => r.status !== 200 && r.status !== 429),
+    [],
+  );
+  assert.equal(results.filter((r) => r.status === 429).length, 150);
 });
 
 Deno.test("two KV handles on one file (no shared queue) still admit exactly the limit", async () => {
@@ -103,7 +95,12 @@ Deno.test("two KV handles on one file (no shared queue) still admit exactly the 
     const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "50" });
     await using kvA = await Deno.openKv(`${dir}/kv.sqlite3`);
     await using kvB = await Deno.openKv(`${dir}/kv.sqlite3`);
-    const options = { user: "twin", name: null, lifetimeDays: 1, maxKeysPerUser: 5 };
+    const options = {
+      user: "twin",
+      name: null,
+      lifetimeDays: 1,
+      maxKeysPerUser: 5,
+    };
     const { key } = await createKey(kvA, { ...options, now: clock.now() });
     const governances = [kvA, kvB].map((kv) => createGovernance({ config, kv, now: clock.now }));
     const outcomes = await Promise.allSettled(
@@ -119,7 +116,10 @@ Deno.test("two KV handles on one file (no shared queue) still admit exactly the 
 
 Deno.test("rate-limit headers count down, 429 says when to retry, a new window admits again", async () => {
   const clock = fakeClock();
-  await using gw = await startKvGateway({ env: { RATE_LIMIT_RPM: "2" }, now: clock.now });
+  await using gw = await startKvGateway({
+    env: { RATE_LIMIT_RPM: "2" },
+    now: clock.now,
+  });
   const { key } = await createTestKey(gw.url, "erin");
   const first = await hit(gw.url, key);
   assert.equal(first.headers.get("x-ratelimit-limit-requests"), "2");
@@ -129,7 +129,9 @@ Deno.test("rate-limit headers count down, 429 says when to retry, a new window a
   const second = await hit(gw.url, key);
   assert.equal(second.headers.get("x-ratelimit-remaining-requests"), "0");
   assert.equal(second.headers.get("x-ratelimit-reset-requests"), "30s");
-  const third = await fetch(`${gw.url}/v1/models`, { headers: { "x-api-key": key } });
+  const third = await fetch(`${gw.url}/v1/models`, {
+    headers: { "x-api-key": key },
+  });
   assert.equal(third.status, 429);
   assert.equal(third.headers.get("retry-after"), "30");
   assert.equal(third.headers.get("x-ratelimit-limit-requests"), "2");
@@ -161,14 +163,24 @@ Deno.test("the daily budget counts weighted tokens per model, refuses once spent
   await recorded(governance, caller, "glm-4.7-flash", usage(600, 400)); // 0.1x: 100
   await admitted(governance, key);
   await recorded(governance, caller, "some-new-model", usage(30, 20)); // unknown, 2x: 100
-  const refused = await admitted(governance, key).then(() => null, (e: ApiError) => e);
+  const refused = await admitted(governance, key).then(
+    () => null,
+    (e: ApiError) => e,
+  );
   assert.ok(refused instanceof ApiError);
   assert.equal(refused.status, 429);
   assert.equal(refused.kind, "quota");
   assert.equal(refused.retryAfter, 3600);
   assert.equal(refused.headers["x-ratelimit-limit-requests"], "120");
-  assert.match(refused.message, /Daily token budget of 1000 weighted tokens is spent/);
-  const rows = await listUsage(kv, { user: "frank", days: 1, now: clock.now() });
+  assert.match(
+    refused.message,
+    /Daily token budget of 1000 weighted tokens is spent/,
+  );
+  const rows = await listUsage(kv, {
+    user: "frank",
+    days: 1,
+    now: clock.now(),
+  });
   assert.deepEqual(rows.map((r) => [r.model, r.requests, r.weighted_tokens]), [
     ["glm-4.5", 1, 800],
     ["glm-4.7-flash", 1, 100],
@@ -190,28 +202,55 @@ Deno.test("a user's budget override replaces the server's; 0 means unlimited", a
   await using kv = await Deno.openKv(":memory:");
   const config = loadConfig({ DEFAULT_KEY: "", DAILY_TOKEN_BUDGET: "10" });
   const governance = createGovernance({ config, kv, now: clock.now });
-  const options = { user: "gina", name: null, lifetimeDays: 9, maxKeysPerUser: 5 };
+  const options = {
+    user: "gina",
+    name: null,
+    lifetimeDays: 9,
+    maxKeysPerUser: 5,
+  };
   const { key } = await createKey(kv, { ...options, now: clock.now() });
   const { caller } = await admitted(governance, key);
   await recorded(governance, caller, "glm-4.5-air", usage(10)); // 1x: 10
-  await assert.rejects(admitted(governance, key), (e: ApiError) => e.status === 429);
+  await assert.rejects(
+    admitted(governance, key),
+    (e: ApiError) => e.status === 429,
+  );
   const now = clock.now();
-  await updateUser(kv, "gina", { changes: { dailyTokenBudget: 0 }, now, create: false });
+  await updateUser(kv, "gina", {
+    changes: { dailyTokenBudget: 0 },
+    now,
+    create: false,
+  });
   await admitted(governance, key);
-  await updateUser(kv, "gina", { changes: { dailyTokenBudget: 11 }, now, create: false });
+  await updateUser(kv, "gina", {
+    changes: { dailyTokenBudget: 11 },
+    now,
+    create: false,
+  });
   await admitted(governance, key);
   await recorded(governance, caller, "glm-4.5-air", usage(1));
-  await assert.rejects(admitted(governance, key), (e: ApiError) => e.status === 429);
+  await assert.rejects(
+    admitted(governance, key),
+    (e: ApiError) => e.status === 429,
+  );
 });
 
 Deno.test("record() loses nothing under 100 concurrent settlements", async () => {
   const clock = fakeClock();
   await using kv = await Deno.openKv(":memory:");
-  const governance = createGovernance({ config: loadConfig({}), kv, now: clock.now });
+  const governance = createGovernance({
+    config: loadConfig({}),
+    kv,
+    now: clock.now,
+  });
   const caller: Caller = { keyId: "k", user: "hank" };
   for (let i = 0; i < 100; i++) governance.record(caller, "glm-5", usage(i, 1));
   await governance.settled();
-  const [row] = await listUsage(kv, { user: "hank", days: 1, now: clock.now() });
+  const [row] = await listUsage(kv, {
+    user: "hank",
+    days: 1,
+    now: clock.now(),
+  });
   assert.deepEqual(row, {
     date: "2026-01-15",
     user: "hank",
@@ -227,14 +266,23 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
   const kv = await Deno.openKv(":memory:");
   const logs: string[] = [];
   const config = loadConfig({ DEFAULT_KEY: "sk-default-kv-failure" });
-  const governance = createGovernance({ config, kv, now: Date.now, log: (l) => logs.push(l) });
+  const governance = createGovernance({
+    config,
+    kv,
+    now: Date.now,
+    log: (l) => logs.push(l),
+  });
   const caller = (await admitted(governance, "sk-default-kv-failure")).caller;
   kv.close();
   const failed = await governance.admit("sk-default-kv-failure");
   assert.equal(failed.startEarly, true, "the last decision admitted the key");
   await assert.rejects(failed.decision, (e: ApiError) => e.status === 503);
   const next = await governance.admit("sk-default-kv-failure");
-  assert.equal(next.startEarly, false, "after a failed decision, requests wait for the next one");
+  assert.equal(
+    next.startEarly,
+    false,
+    "after a failed decision, requests wait for the next one",
+  );
   await assert.rejects(next.decision, (e: ApiError) => e.status === 503);
   for (
     const attempt of [
@@ -257,11 +305,16 @@ Deno.test("a KV failure is a 503 from admit and describe, and record() does not 
 
 Deno.test("record() retries failed commits and counts the usage exactly once", async () => {
   await using kv = await Deno.openKv(":memory:");
-  const failures = [new TypeError("database is locked"), new TypeError("database is locked")];
+  const failures = [
+    new TypeError("database is locked"),
+    new TypeError("database is locked"),
+  ];
   failures.push(new Error("disk I/O error"), new Error("disk I/O error"));
   const flaky = new Proxy(kv, {
     get(target, property) {
-      if (property !== "atomic") return Reflect.get(target, property).bind(target);
+      if (property !== "atomic") {
+        return Reflect.get(target, property).bind(target);
+      }
       return () => {
         const op = target.atomic();
         const commit = op.commit.bind(op);
@@ -271,8 +324,17 @@ Deno.test("record() retries failed commits and counts the usage exactly once", a
     },
   });
   const clock = fakeClock();
-  const governance = createGovernance({ config: loadConfig({}), kv: flaky, now: clock.now });
-  await recorded(governance, { keyId: "k", user: "ivan" }, "glm-4.5-air", usage(7, 3));
+  const governance = createGovernance({
+    config: loadConfig({}),
+    kv: flaky,
+    now: clock.now,
+  });
+  await recorded(
+    governance,
+    { keyId: "k", user: "ivan" },
+    "glm-4.5-air",
+    usage(7, 3),
+  );
   assert.equal(failures.length, 0);
   const rows = await listUsage(kv, { user: "ivan", days: 1, now: clock.now() });
   assert.deepEqual(rows.map((r) => [r.requests, r.weighted_tokens]), [[1, 10]]);
@@ -281,15 +343,28 @@ Deno.test("record() retries failed commits and counts the usage exactly once", a
 Deno.test("200 concurrent records, grouped into few commits, count every token exactly once", async () => {
   await using kv = await Deno.openKv(":memory:");
   const clock = fakeClock();
-  const governance = createGovernance({ config: loadConfig({}), kv, now: clock.now });
+  const governance = createGovernance({
+    config: loadConfig({}),
+    kv,
+    now: clock.now,
+  });
   const caller = { keyId: "k", user: "judy" };
   for (let i = 0; i < 200; i++) {
-    governance.record(caller, i % 2 ? "glm-4.6" : "glm-4.5-flash", usage(10, 5));
+    governance.record(
+      caller,
+      i % 2 ? "glm-4.6" : "glm-4.5-flash",
+      usage(10, 5),
+    );
   }
   await governance.settled();
   const rows = await listUsage(kv, { user: "judy", days: 1, now: clock.now() });
   const byModel = Object.fromEntries(
-    rows.map((r) => [r.model, [r.requests, r.prompt_tokens, r.weighted_tokens]]),
+    rows.map((
+      r,
+    ) => [r.model, [r.requests, r.prompt_tokens, r.weighted_tokens]]),
   );
-  assert.deepEqual(byModel, { "glm-4.6": [100, 1000, 3000], "glm-4.5-flash": [100, 1000, 150] });
+  assert.deepEqual(byModel, {
+    "glm-4.6": [100, 1000, 3000],
+    "glm-4.5-flash": [100, 1000, 150],
+  });
 });
