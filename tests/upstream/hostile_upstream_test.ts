@@ -169,3 +169,43 @@ Deno.test("a 4 MB upstream error message reaches the client bounded, in every wa
 
   for (const line of gw.logs) assert.ok(line.length < 16 * 1024, `a log line of ${line.length}`);
 });
+
+Deno.test("a 150 MB SSE line without a newline → an in-stream error, the upstream call aborted", async () => {
+  const LINE_BYTES = 150 * 1024 * 1024;
+  const CHUNK = new TextEncoder().encode("x".repeat(1024 * 1024));
+  let sent = 0;
+  const { promise: upstreamEnded, resolve: endUpstream } = Promise.withResolvers<string>();
+  await using upstream = startHostileUpstream(() => {
+    const prefix = 'data: {"choices":[{"index":0,"delta":{"content":"';
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(prefix));
+      },
+      pull(controller) {
+        if (sent >= LINE_BYTES) {
+          controller.close();
+          endUpstream("sent it all");
+          return;
+        }
+        controller.enqueue(CHUNK.slice());
+        sent += CHUNK.length;
+      },
+      cancel() {
+        endUpstream("aborted");
+      },
+    }, { highWaterMark: 0 });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  });
+  await using gw = await startOpenAIGateway({ env: { UPSTREAM_URL: upstream.url } });
+
+  const reply = await postChat(gw, { ...OPENAI_REQUEST, stream: true });
+  assert.equal(reply.status, 200);
+  const events = sseData(reply.text);
+  const errors = events.filter((event) => event !== "[DONE]" && event.error);
+  assert.equal(errors.length, 1, reply.text.slice(0, 300));
+  assert.equal(errors[0].error.type, "api_error");
+  assert.match(errors[0].error.message, /oversized event/);
+  assert.equal(events.at(-1), "[DONE]", "the stream ends cleanly");
+  assert.equal(await upstreamEnded, "aborted", "the gateway stopped reading upstream");
+  assert.ok(sent < LINE_BYTES, `upstream sent ${sent} bytes of ${LINE_BYTES}`);
+});
