@@ -253,7 +253,11 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
       response = await dispatch(request, { deps: full, url, params: {}, trace }, path);
     } catch (error) {
       const apiError = toApiError(error);
-      failure = apiError.status === 500 ? String(error) : apiError.message;
+      failure = apiError.status === 500
+        ? String(error)
+        : apiError.cause === undefined
+        ? apiError.message
+        : `${apiError.message} (${apiError.cause})`;
       response = errorResponse(apiError, dialectOf(request, path));
     }
     const log = () =>

@@ -29,6 +29,8 @@ export interface ApiErrorOptions {
   retryAfter?: number;
   /** Extra response headers (e.g. rate-limit headers). */
   headers?: Record<string, string>;
+  /** Detail for the log line only, never sent to a client (the log redacts key shapes only). */
+  cause?: string;
 }
 
 /** An error a client sees: HTTP status, kind, and a message that says what to do. */
@@ -41,7 +43,7 @@ export class ApiError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(status: number, kind: ErrorKind, message: string, options: ApiErrorOptions = {}) {
-    super(message);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     this.status = status;
     this.kind = kind;

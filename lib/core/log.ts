@@ -12,20 +12,37 @@ export interface RequestLog {
   error?: string;
 }
 
-const SECRET_PATTERNS: RegExp[] = [
-  /sk-[A-Za-z0-9._-]{4,}/g,
-  /(Bearer\s+)[^\s"',]+/gi,
-  /("(?:x-api-key|authorization|cookie|api[_-]?key|key|token|password|secret)"\s*:\s*")([^"]*)/gi,
-  /\b((?:api[_-]?key|key|token|password|secret)=)([^&\s"]+)/gi,
+/** Key-shaped strings and what each becomes; `$1` keeps a field name or scheme. */
+const SECRET_PATTERNS: [RegExp, string][] = [
+  [/sk-[A-Za-z0-9._-]{4,}/g, "sk-[redacted]"],
+  // Z.ai keys: a 32-hex id, a dot, a secret.
+  [/\b[0-9a-fA-F]{32}\.[A-Za-z0-9]{8,}/g, "[redacted]"],
+  // JSON Web Tokens (Z.ai accepts them signed with a key).
+  [/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[redacted]"],
+  [/(Bearer\s+)[^\s"',<]+/gi, "$1[redacted]"],
+  [/\b(Basic\s+)[A-Za-z0-9+/]{8,}={0,2}/g, "$1[redacted]"],
+  [
+    /("(?:x-api-key|authorization|cookie|api[_-]?key|key|token|password|secret)"\s*:\s*")([^"]*)/gi,
+    "$1[redacted]",
+  ],
+  // Header lines: `x-api-key: value` (an `Authorization: Bearer …` is handled above).
+  [
+    /\b((?:x-api-key|api-key|authorization|proxy-authorization|cookie)\s*:\s*)(?!(?:Bearer|Basic)\s)([^\s"',<;]+)/gi,
+    "$1[redacted]",
+  ],
+  [/\b((?:api[_-]?key|key|token|password|secret)=)([^&\s"]+)/gi, "$1[redacted]"],
 ];
 
-/** Replaces anything that looks like a key or token with `[redacted]`. */
-export function redact(text: string): string {
-  return text
-    .replace(SECRET_PATTERNS[0], "sk-[redacted]")
-    .replace(SECRET_PATTERNS[1], "$1[redacted]")
-    .replace(SECRET_PATTERNS[2], "$1[redacted]")
-    .replace(SECRET_PATTERNS[3], "$1[redacted]");
+/**
+ * Replaces anything that looks like a key or token with `[redacted]`, and every one of `secrets`
+ * (e.g. the configured upstream keys) wherever it appears, whatever its shape.
+ */
+export function redact(text: string, secrets: readonly string[] = []): string {
+  for (const secret of secrets) {
+    if (secret) text = text.replaceAll(secret, "[redacted]");
+  }
+  for (const [pattern, replacement] of SECRET_PATTERNS) text = text.replace(pattern, replacement);
+  return text;
 }
 
 /** A sink for log lines (`console.log` in production); tests pass their own. */

@@ -2,7 +2,7 @@
 
 import { ApiError } from "../core/errors.ts";
 import type { GlmRequest } from "../core/glm.ts";
-import { upstreamError } from "./errors.ts";
+import { readErrorBody, upstreamError } from "./errors.ts";
 
 /** One upstream: where it is, its keys, and how long a call may take. */
 export interface UpstreamOptions {
@@ -57,15 +57,6 @@ export function timeoutError(timeoutMs: number): ApiError {
   );
 }
 
-async function readErrorBody(response: Response): Promise<unknown> {
-  const text = await response.text().catch(() => "");
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-}
-
 /** One attempt of {@link Upstream.call} with one key (undefined: none configured). */
 async function callWithKey(
   options: UpstreamOptions,
@@ -114,13 +105,9 @@ async function callWithKey(
     if (clientSignal?.aborted) {
       throw new ApiError(499, "invalid_request", "Client closed the request before Z.ai answered");
     }
-    throw new ApiError(
-      502,
-      "upstream",
-      `Cannot reach Z.ai at ${options.url} (${
-        (error as Error).message
-      }): retry later, or check UPSTREAM_URL`,
-    );
+    throw new ApiError(502, "upstream", "Cannot reach Z.ai: retry later", {
+      cause: `UPSTREAM_URL ${options.url}: ${(error as Error).message}`,
+    });
   }
   const requestId = response.headers.get("x-request-id") ?? response.headers.get("request-id");
   if (!response.ok) {
@@ -128,7 +115,10 @@ async function callWithKey(
       finish();
       clientSignal?.removeEventListener("abort", abort);
     });
-    throw upstreamError(response.status, errorBody, response.headers.get("retry-after"));
+    throw upstreamError(response.status, errorBody, {
+      retryAfter: response.headers.get("retry-after"),
+      secrets: options.keys,
+    });
   }
   return {
     response,

@@ -1,9 +1,22 @@
-/** Server-sent events from upstream: bytes → messages. */
+/** Server-sent events from upstream: bytes → text → messages, with a bound on what one line holds. */
+
+import { ApiError } from "../core/errors.ts";
 
 /** One decoded SSE message. */
 export interface SseMessage {
   event?: string;
   data: string;
+}
+
+/** The longest line, and the most data of one message, read from upstream: 16 Mi characters. */
+export const MAX_SSE_LINE = 16 * 1024 * 1024;
+
+/** Thrown by {@link SseParser} when a line or a message's data grows past its limit. */
+export class SseLimitError extends RangeError {
+  constructor(limit: number) {
+    super(`An event-stream line or message is longer than ${limit} characters`);
+    this.name = "SseLimitError";
+  }
 }
 
 const LF = 0x0a;
@@ -14,14 +27,20 @@ const SPACE = 0x20;
  * interpretation does: lines end in CRLF, LF or CR (also when a chunk ends between CR and LF),
  * `:` lines are comments, one space after the colon is dropped, `data` lines join with LF, and a
  * blank line dispatches a message that has data. `id` and `retry` fields are dropped; an event cut
- * off by the end of the stream is never dispatched.
+ * off by the end of the stream is never dispatched. A line, or the data of one message, longer
+ * than `maxLength` throws {@link SseLimitError}: nothing upstream sends is held without bound.
  */
 export class SseParser {
+  readonly maxLength: number;
   #partial = "";
   #data: string | undefined;
   #event: string | undefined;
   /** The last text ended in CR: an LF starting the next one ends no further line. */
   #afterCarriageReturn = false;
+
+  constructor(maxLength = MAX_SSE_LINE) {
+    this.maxLength = maxLength;
+  }
 
   /** Parses the next piece of text; complete messages are appended to `out`. */
   feed(text: string, out: SseMessage[]): void {
@@ -35,6 +54,8 @@ export class SseParser {
       if (nextLf !== -1 && nextLf < start) nextLf = text.indexOf("\n", start);
       if (nextCr !== -1 && nextCr < start) nextCr = text.indexOf("\r", start);
       const end = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextLf, nextCr);
+      const length = this.#partial.length + (end === -1 ? text.length : end) - start;
+      if (length > this.maxLength) throw new SseLimitError(this.maxLength);
       if (end === -1) {
         this.#partial += text.slice(start);
         return;
@@ -70,6 +91,9 @@ export class SseParser {
     const field = colon - start;
     if (field === 4 && text.startsWith("data", start)) {
       const value = text.slice(valueStart, end);
+      if ((this.#data?.length ?? -1) + 1 + value.length > this.maxLength) {
+        throw new SseLimitError(this.maxLength);
+      }
       this.#data = this.#data === undefined ? value : `${this.#data}\n${value}`;
     } else if (field === 5 && text.startsWith("event", start)) {
       this.#event = text.slice(valueStart, end) || undefined;
@@ -77,69 +101,35 @@ export class SseParser {
   }
 }
 
-/** Bytes read from upstream at a time; one buffer per stream, reused for every read. */
-const READ_BUFFER_BYTES = 4 * 1024;
-
-/** Reads a body chunk by chunk; a chunk is only valid until the next read. */
-interface ChunkReader {
-  /** The next chunk, or null at the end. */
-  read(): Promise<Uint8Array | null>;
-  cancel(): Promise<void>;
+/** Event-stream text → messages; a line over `maxLength` errors the stream with a 502. */
+export function sseMessages(maxLength = MAX_SSE_LINE): TransformStream<string, SseMessage> {
+  const parser = new SseParser(maxLength);
+  const messages: SseMessage[] = [];
+  return new TransformStream({
+    transform(text, controller) {
+      try {
+        parser.feed(text, messages);
+      } catch (error) {
+        if (!(error instanceof SseLimitError)) throw error;
+        throw new ApiError(
+          502,
+          "upstream",
+          `Z.ai sent an oversized event (a line or message over ${maxLength} characters): the answer was stopped; retry`,
+        );
+      }
+      for (const message of messages) controller.enqueue(message);
+      messages.length = 0;
+    },
+  });
 }
 
 /**
- * Reads a body into one reused buffer where the stream allows it (a byte stream, as fetch bodies
- * are): the default reader allocates 64 KiB for every chunk, however small, which adds up to
- * hundreds of megabytes with many streams open. Other streams are read the ordinary way.
+ * Decodes an SSE byte stream (UTF-8; a leading BOM is dropped) into messages. Stopping early, or a
+ * line over `maxLength`, cancels `body`.
  */
-function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader {
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    // Not a byte stream.
-  }
-  if (byob) {
-    const reader = byob;
-    let buffer = new ArrayBuffer(READ_BUFFER_BYTES);
-    return {
-      async read() {
-        const { done, value } = await reader.read(new Uint8Array(buffer));
-        if (done || !value) return null;
-        buffer = value.buffer as ArrayBuffer;
-        return value;
-      },
-      cancel: () => reader.cancel(),
-    };
-  }
-  const reader = body.getReader();
-  return {
-    async read() {
-      const { done, value } = await reader.read();
-      return done ? null : value;
-    },
-    cancel: () => reader.cancel(),
-  };
-}
-
-/** Decodes an SSE byte stream (UTF-8; a leading BOM is dropped by the decoder) into messages. */
-export async function* decodeSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
-  const messages: SseMessage[] = [];
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
-  const reader = chunkReader(body);
-  let finished = false;
-  try {
-    while (!finished) {
-      const chunk = await reader.read();
-      // At the end, what is left of a cut character decodes as U+FFFD, as TextDecoderStream does.
-      const text = chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
-      finished = chunk === null;
-      if (text) parser.feed(text, messages);
-      for (let i = 0; i < messages.length; i++) yield messages[i];
-      messages.length = 0;
-    }
-  } finally {
-    if (!finished) await reader.cancel().catch(() => {});
-  }
+export function decodeSse(
+  body: ReadableStream<Uint8Array>,
+  maxLength = MAX_SSE_LINE,
+): ReadableStream<SseMessage> {
+  return body.pipeThrough(new TextDecoderStream()).pipeThrough(sseMessages(maxLength));
 }

@@ -37,3 +37,29 @@ Deno.test("debug lines redact nested headers", () => {
   assert.ok(!lines[0].includes("sk-live-secret-1234"));
   assert.equal(JSON.parse(lines[0]).debug, "client request");
 });
+
+Deno.test("redact hides Z.ai keys, JWTs, header lines, and the secrets it is given exactly", () => {
+  const text = [
+    "key 0123456789abcdef0123456789abcdef.AbCdEfGhIjKlMnOp rejected",
+    "jwt eyJhbGciOiJIUzI1NiJ9.eyJhcGlfa2V5IjoieCJ9.c2lnbmF0dXJl",
+    "X-Api-Key: header-secret-1",
+    "Authorization: Basic dXNlcjpwYXNzd29yZA==",
+    "echo: odd-operator-key",
+  ].join("\n");
+  const redacted = redact(text, ["odd-operator-key"]);
+  for (
+    const secret of [
+      "0123456789abcdef0123456789abcdef",
+      "AbCdEfGhIjKlMnOp",
+      "eyJhbGciOiJIUzI1NiJ9",
+      "header-secret-1",
+      "dXNlcjpwYXNzd29yZA",
+      "odd-operator-key",
+    ]
+  ) {
+    assert.ok(!redacted.includes(secret), `${secret} is hidden in ${redacted}`);
+  }
+  assert.ok(redact("echo: odd-operator-key").includes("odd-operator-key"), "not key-shaped");
+  const zai = "Authorization Token is invalid, please ensure the Authorization Token is correct.";
+  assert.equal(redact(zai), zai, "Z.ai's own wording stays");
+});

@@ -165,12 +165,14 @@ Deno.test("upstream 500 → 502", async () => {
   }
 });
 
-Deno.test("upstream 500 with a non-JSON body → 502 quoting the text", async () => {
+Deno.test("upstream 503 with a non-JSON body → 502 'Z.ai answered 503'; the body only in the log", async () => {
   await using gw = await startOpenAIGateway();
   gw.upstream.enqueue({ kind: "error", status: 503, body: "<html>Bad Gateway</html>" });
   const reply = await postChat(gw, REQUEST, { accept: "application/json" });
   assert.equal(reply.status, 502);
-  assert.match(reply.json.error.message, /Bad Gateway/);
+  assert.equal(reply.json.error.message, "Z.ai answered 503: retry later");
+  assert.equal(reply.json.error.code, "upstream_503");
+  assert.match(gw.logs.at(-1)!, /Bad Gateway/);
 });
 
 Deno.test("an upstream that does not answer in UPSTREAM_TIMEOUT_MS → 504", async () => {
@@ -199,7 +201,7 @@ Deno.test("a stream running past UPSTREAM_TIMEOUT_MS ends with an in-stream 504"
   assert.equal(events.at(-1), "[DONE]");
 });
 
-Deno.test("an unreachable upstream → 502 naming UPSTREAM_URL", async () => {
+Deno.test("an unreachable upstream → 502 'Cannot reach Z.ai'; UPSTREAM_URL only in the log", async () => {
   await using gw = await startOpenAIGateway({ env: { UPSTREAM_URL: "http://127.0.0.1:1" } });
   const replies = [
     await postChat(gw, { ...REQUEST, stream: false }),
@@ -208,7 +210,12 @@ Deno.test("an unreachable upstream → 502 naming UPSTREAM_URL", async () => {
   for (const reply of replies) {
     assert.equal(reply.status, 502);
     assert.equal(reply.json.error.type, "api_error");
-    assert.match(reply.json.error.message, /UPSTREAM_URL/);
+    assert.equal(reply.json.error.message, "Cannot reach Z.ai: retry later");
+    assert.ok(!reply.text.includes("127.0.0.1"), `no upstream address in ${reply.text}`);
+  }
+  assert.equal(gw.logs.length, 2);
+  for (const line of gw.logs) {
+    assert.match(JSON.parse(line).error, /UPSTREAM_URL http:\/\/127\.0\.0\.1:1/);
   }
 });
 
@@ -324,8 +331,9 @@ Deno.test("parseZaiError reads every body shape Z.ai sends", () => {
     code: "1308",
     message: "m",
   });
-  assert.deepEqual(parseZaiError("plain text"), { message: "plain text" });
-  assert.deepEqual(parseZaiError(""), { message: undefined });
+  assert.deepEqual(parseZaiError({ error: "busy" }), { message: "busy" });
+  assert.deepEqual(parseZaiError("<html>plain text</html>"), {}, "only JSON errors are Z.ai's");
+  assert.deepEqual(parseZaiError(""), {});
   assert.deepEqual(parseZaiError(null), {});
 });
 
@@ -360,8 +368,8 @@ Deno.test("upstreamError maps codes and statuses to the contract's table", () =>
     assert.equal(error.kind, kind, `${status} ${JSON.stringify(body)}`);
     if (expected === 429) assert.ok((error.retryAfter ?? 0) > 0, "429s carry a retry time");
   }
-  assert.equal(upstreamError(429, zaiError("1302", "x"), "12").retryAfter, 12);
-  assert.equal(upstreamError(429, zaiError("1302", "x"), "soon").retryAfter, 60);
+  assert.equal(upstreamError(429, zaiError("1302", "x"), { retryAfter: "12" }).retryAfter, 12);
+  assert.equal(upstreamError(429, zaiError("1302", "x"), { retryAfter: "soon" }).retryAfter, 60);
 });
 
 Deno.test("the upstream client sends only its own headers and rotates the key pool", async () => {
@@ -428,4 +436,51 @@ Deno.test("the upstream client aborts the upstream fetch when the client's signa
   assert.equal(upstreamSignal?.aborted, true);
   assert.equal(call.timedOut(), false);
   await call.response.body?.cancel();
+});
+
+Deno.test("the upstream client reads at most 64 KiB of an error body and cancels the rest", async () => {
+  const total = 32 * 1024 * 1024;
+  const chunk = new TextEncoder().encode("<p>".padEnd(16 * 1024, "x"));
+  let pulled = 0;
+  let cancelled = false;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (pulled >= total) return controller.close();
+      controller.enqueue(chunk.slice());
+      pulled += chunk.length;
+    },
+    cancel() {
+      cancelled = true;
+    },
+  }, { highWaterMark: 0 });
+  const upstream = createUpstream({
+    url: "http://zai.invalid",
+    keys: ["k"],
+    timeoutMs: 10_000,
+    fetch: () => Promise.resolve(new Response(body, { status: 502 })),
+  });
+  const error = await upstream.call({ stream: false }).then(() => undefined, (e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.message, "Z.ai answered 502: retry later");
+  assert.ok(pulled <= 80 * 1024, `${pulled} bytes read`);
+  assert.equal(cancelled, true);
+  assert.ok(String(error.cause).length < 4096, "the log gets an excerpt");
+});
+
+Deno.test("upstreamError redacts the given secrets and key shapes, and bounds what it passes on", () => {
+  const secrets = ["plain-operator-key"];
+  const error = upstreamError(500, {
+    error: { code: "1234", message: `boom plain-operator-key sk-abcdef123456 ${"y".repeat(9999)}` },
+  }, { secrets });
+  assert.match(error.message, /^Z\.ai failed \(\[1234\] boom \[redacted\] sk-\[redacted\] y+…\)/);
+  assert.ok(error.message.length < 600, `${error.message.length} characters`);
+  assert.ok(!String(error.cause).includes("plain-operator-key"));
+  assert.ok(!String(error.cause).includes("sk-abcdef123456"));
+
+  const keyAsCode = upstreamError(500, { error: { code: "sk-abcdef123456", message: "m" } });
+  assert.equal(keyAsCode.code, "upstream_500", "a code that is a key is not a code");
+  assert.doesNotMatch(keyAsCode.message, /sk-/);
+  const secretAsCode = upstreamError(500, { code: "plain-operator-key" }, { secrets });
+  assert.equal(secretAsCode.code, "upstream_500");
+  assert.equal(secretAsCode.message, "Z.ai answered 500: retry later");
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { decodeSse, type SseMessage, SseParser } from "../../lib/upstream/sse.ts";
+import { ApiError } from "../../lib/core/errors.ts";
+import { decodeSse, SseLimitError, type SseMessage, SseParser } from "../../lib/upstream/sse.ts";
 
 /** Parses `pieces` fed one after another. */
 function parse(...pieces: string[]): SseMessage[] {
@@ -65,4 +66,72 @@ Deno.test("decodeSse: bytes split inside a character, a BOM, and the end of the 
     event: undefined,
     data: "last",
   }]);
+});
+
+Deno.test("SSE: a line or a message's data past the limit throws, however the text is cut", () => {
+  const parser = (maxLength: number) => {
+    const p = new SseParser(maxLength);
+    return (...pieces: string[]) => pieces.forEach((piece) => p.feed(piece, []));
+  };
+  parser(10)("data: 1234\n\n", "data:", "1234", "5\n\n"); // lines of 10: allowed
+  assert.throws(() => parser(10)("data: 12345\n\n"), SseLimitError);
+  assert.throws(() => parser(10)("data:", "12", "34", "56"), SseLimitError, "no line end needed");
+  assert.throws(() => parser(10)(": a comment too long"), SseLimitError);
+  assert.throws(
+    () => parser(10)("data: 123\n", "data: 456\n", "data: 789\n"),
+    SseLimitError,
+    "short lines that add up to one long message",
+  );
+  parser(10)("data: 123\n", "data: 456\n\n", "data: 789\n\n"); // each message within the limit
+});
+
+/** A body of `chunks`, pulled one at a time, counting what was read and noting a cancel. */
+function meteredBody(chunks: string[]) {
+  const state = { pulled: 0 };
+  const { promise: cancelled, resolve: cancel } = Promise.withResolvers<void>();
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (state.pulled === chunks.length) return controller.close();
+      controller.enqueue(encoder.encode(chunks[state.pulled++]));
+    },
+    cancel: () => cancel(),
+  }, { highWaterMark: 0 });
+  /** Whether the body gets cancelled (the cancel travels back through the pipes in its own time). */
+  const wasCancelled = async () => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const never = new Promise<boolean>((resolve) => timer = setTimeout(resolve, 5_000, false));
+    const result = await Promise.race([cancelled.then(() => true), never]);
+    clearTimeout(timer);
+    return result;
+  };
+  return { body, state, wasCancelled };
+}
+
+Deno.test("decodeSse: a line past the limit is a 502 and cancels the body", async () => {
+  const { body, state, wasCancelled } = meteredBody([
+    "data: ok\n\n",
+    "data: ",
+    ...Array(100).fill("x".repeat(10)),
+  ]);
+  const messages: SseMessage[] = [];
+  const error = await (async () => {
+    for await (const message of decodeSse(body, 50)) messages.push(message);
+  })().then(() => undefined, (e) => e);
+  assert.deepEqual(messages, [{ event: undefined, data: "ok" }]);
+  assert.ok(error instanceof ApiError, String(error));
+  assert.equal(error.status, 502);
+  assert.match(error.message, /oversized event/);
+  assert.equal(await wasCancelled(), true);
+  assert.ok(state.pulled < 20, `${state.pulled} chunks read`);
+});
+
+Deno.test("decodeSse: stopping early cancels the body", async () => {
+  const { body, state, wasCancelled } = meteredBody(Array(100).fill("data: x\n\n"));
+  for await (const message of decodeSse(body)) {
+    assert.equal(message.data, "x");
+    break;
+  }
+  assert.equal(await wasCancelled(), true);
+  assert.ok(state.pulled < 10, `${state.pulled} chunks read`);
 });
