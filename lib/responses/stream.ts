@@ -43,7 +43,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
   readonly #options: ResponsesRenderOptions;
   readonly #id = itemId("resp");
   #sequence = 0;
-  #output: Json[] = [];
+  /** Output items by output_index; undefined while an item is still being written. */
+  #output: (Json | undefined)[] = [];
   #text?: OpenText;
   #calls = new Map<number, OpenCall>();
   #textStarted = false;
@@ -97,7 +98,8 @@ export class ResponsesStreamRenderer implements StreamRenderer {
   }
 
   #response(fields: Json): Json {
-    return responseJson(this.#id, this.#options, this.#output.filter(Boolean), fields);
+    const done = this.#output.filter((item): item is Json => item !== undefined);
+    return responseJson(this.#id, this.#options, done, fields);
   }
 
   #usageJson(): Json | null {
@@ -110,7 +112,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
     if (this.#text?.kind !== kind) {
       out += this.#closeAll();
       const index = this.#output.length;
-      this.#output.push(undefined as unknown as Json);
+      this.#output.push(undefined);
       const open = this.#text = {
         kind,
         index,
@@ -183,7 +185,7 @@ export class ResponsesStreamRenderer implements StreamRenderer {
   #startCall(glmIndex: number, callId: string, name: string): string {
     const out = this.#closeText();
     const call = { index: this.#output.length, id: itemId("fc"), callId, name, arguments: "" };
-    this.#output.push(undefined as unknown as Json);
+    this.#output.push(undefined);
     this.#calls.set(glmIndex, call);
     return out + this.#event("response.output_item.added", {
       output_index: call.index,

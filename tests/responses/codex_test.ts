@@ -1,11 +1,13 @@
 /**
  * The real Codex CLI against the gateway (`codex exec`, Responses API only), with a temporary
- * CODEX_HOME whose config.toml points a provider at the test server. Skipped, with the reason in
+ * CODEX_HOME holding the docs page's config.toml, pointed at the test server. Skipped, with the reason in
  * its name, when the `codex` binary is not installed (`npm install -g @openai/codex@0.169.0`;
  * CODEX_BIN names another binary).
  */
 
 import assert from "node:assert/strict";
+import { loadConfig } from "../../lib/core/config.ts";
+import { CODEX_KEY_VARIABLE, codexConfigToml } from "../../lib/docs_page/codex.ts";
 import { startGateway, TEST_KEY, type TestGateway } from "../support/gateway.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -26,32 +28,28 @@ const version = await codexVersion();
 const ignore = version === undefined;
 const label = version ?? "skipped: codex is not installed (npm install -g @openai/codex@0.169.0)";
 
-/** The config.toml of a Codex that talks to the gateway and nothing else. */
-function configToml(gw: TestGateway): string {
-  return `model = "glm-5"
-model_provider = "ztoapi"
-
-[model_providers.ztoapi]
-name = "ZtoApi"
-base_url = "${gw.url}/v1"
-env_key = "ZTOAPI_KEY"
-wire_api = "responses"
-request_max_retries = 0
-stream_max_retries = 0
-`;
-}
-
 /** Runs `codex exec` in a scratch directory; its stdout, stderr and last message. */
 async function codexExec(gw: TestGateway, prompt: string, extra: string[] = []) {
   const home = await Deno.makeTempDir({ prefix: "codex-home-" });
   const work = await Deno.makeTempDir({ prefix: "codex-work-" });
   try {
-    await Deno.writeTextFile(`${home}/config.toml`, configToml(gw));
+    // The config.toml the docs page shows, with this gateway's URL.
+    const toml = codexConfigToml({ config: loadConfig({}), origin: gw.url });
+    await Deno.writeTextFile(`${home}/config.toml`, toml);
     const last = `${work}/last-message.txt`;
     const { code, stdout, stderr } = await new Deno.Command(CODEX, {
-      args: ["exec", "--skip-git-repo-check", "--ephemeral", "-o", last, ...extra, prompt],
+      args: [
+        "exec",
+        "--strict-config",
+        "--skip-git-repo-check",
+        "--ephemeral",
+        "-o",
+        last,
+        ...extra,
+        prompt,
+      ],
       cwd: work,
-      env: { CODEX_HOME: home, ZTOAPI_KEY: TEST_KEY, NO_COLOR: "1" },
+      env: { CODEX_HOME: home, [CODEX_KEY_VARIABLE]: TEST_KEY, NO_COLOR: "1" },
       stdin: "null",
       signal: AbortSignal.timeout(120_000),
     }).output();
