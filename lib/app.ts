@@ -14,6 +14,7 @@ import { ADMIN_ROUTES, type AdminContext, authorizeAdmin } from "./admin/routes.
 import { renderDocsPage } from "./docs_page/page.ts";
 import { type Admission, clientKey, type Governance } from "./governance/governance.ts";
 import { handleChatCompletions } from "./openai/route.ts";
+import { handleResponses, responseNotStored } from "./responses/route.ts";
 import { healthResponse, keyInfoResponse, modelsResponse } from "./routes.ts";
 import { createUpstream, type Upstream } from "./upstream/client.ts";
 
@@ -72,6 +73,12 @@ const ROUTES: Route[] = [
   { path: "/v1/messages", access: "client", methods: { POST: handleMessages } },
   { path: "/v1/messages/count_tokens", access: "client", methods: { POST: handleCountTokens } },
   { path: "/v1/complete", access: "client", methods: { POST: handleComplete } },
+  { path: "/v1/responses", access: "client", methods: { POST: handleResponses } },
+  {
+    path: "/v1/responses/:id",
+    access: "client",
+    methods: { GET: responseNotStored, DELETE: responseNotStored },
+  },
   {
     path: "/v1/key",
     access: "client",

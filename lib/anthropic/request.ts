@@ -13,6 +13,7 @@ import type { ChatPlan } from "../chat/plan.ts";
 import type { Config } from "../core/config.ts";
 import { invalidField } from "../core/errors.ts";
 import { resolveModel } from "../core/models.ts";
+import { type PromptDemands, withPromptDemands } from "../chat/system_prompt.ts";
 import { glmTools } from "../chat/tools.ts";
 
 type Json = Record<string, unknown>;
@@ -45,13 +46,16 @@ export function stopSequences(value: unknown, field = "stop_sequences"): string[
   return value.filter((s) => s.length > 0);
 }
 
-function toolChoiceType(body: Json): string | undefined {
+/** `tool_choice`: its type, and the tool it forces (a name for `tool`, `true` for `any`). */
+function toolChoiceOf(body: Json): { type?: string; forced?: string | true } {
   const choice = optionalObject(body, "tool_choice");
-  if (!choice) return undefined;
+  if (!choice) return {};
   if (typeof choice.type !== "string" || !TOOL_CHOICES.includes(choice.type)) {
     throw invalidField("tool_choice.type", "tool_choice.type must be auto, any, tool or none");
   }
-  if (choice.type === "tool") requiredString(choice, "name", "tool_choice.name");
+  const name = choice.type === "tool"
+    ? requiredString(choice, "name", "tool_choice.name")
+    : undefined;
   const parallel = choice.disable_parallel_tool_use;
   if (parallel !== undefined && parallel !== null && typeof parallel !== "boolean") {
     throw invalidField(
@@ -59,7 +63,7 @@ function toolChoiceType(body: Json): string | undefined {
       "tool_choice.disable_parallel_tool_use must be true or false",
     );
   }
-  return choice.type;
+  return { type: choice.type, forced: name ?? (choice.type === "any" || undefined) };
 }
 
 /** GLM's thinking switch for the request's `thinking` (adaptive, between_tools → enabled). */
@@ -81,8 +85,11 @@ function thinkingType(body: Json): "enabled" | "disabled" | undefined {
   return thinking.type === "disabled" ? "disabled" : "enabled";
 }
 
-/** `output_config`: effort is a hint GLM has no switch for; a JSON format asks for a JSON object. */
-function outputFormat(body: Json): Json | undefined {
+/**
+ * `output_config`: effort is a hint GLM has no switch for; a JSON Schema format asks GLM for a JSON
+ * object and the model, in the system prompt, for the schema.
+ */
+function outputFormat(body: Json): PromptDemands["jsonSchema"] {
   const config = optionalObject(body, "output_config");
   const effort = config?.effort;
   if (effort !== undefined && effort !== null && typeof effort !== "string") {
@@ -96,7 +103,14 @@ function outputFormat(body: Json): Json | undefined {
       "output_config.format must be an object with a type",
     );
   }
-  return format.type === "json_schema" ? { type: "json_object" } : undefined;
+  if (format.type !== "json_schema") return undefined;
+  if (!isObject(format.schema)) {
+    throw invalidField(
+      "output_config.format.schema",
+      "output_config.format.schema must be a JSON Schema object",
+    );
+  }
+  return { schema: format.schema };
 }
 
 function userIdOf(body: Json): string | undefined {
@@ -136,18 +150,20 @@ export function planAnthropicMessages(
   const glm: Json = { model: model.upstream, messages, stream };
   Object.assign(glm, glmSampling(body, { maxTemperature: 1, maxTokens, config, info }));
   optionalNumber(body, "top_k", 0, Number.MAX_SAFE_INTEGER); // validated, then dropped
-  const format = outputFormat(body);
-  if (format) glm.response_format = format;
+  const demands: PromptDemands = { jsonSchema: outputFormat(body) };
+  if (demands.jsonSchema) glm.response_format = { type: "json_object" };
 
-  const choice = toolChoiceType(body);
+  const choice = toolChoiceOf(body);
   if (body.tools !== undefined && body.tools !== null) {
     const tools = glmTools(body.tools, "anthropic");
-    if (tools.length && choice !== "none") {
+    if (tools.length && choice.type !== "none") {
       glm.tools = tools;
       glm.tool_choice = "auto";
       if (stream && info?.toolStream) glm.tool_stream = true;
+      demands.forcedTool = choice.forced;
     }
   }
+  glm.messages = withPromptDemands(messages, demands);
   const thinking = thinkingType(body);
   if (thinking && (info?.thinking ?? true)) glm.thinking = { type: thinking };
   const userId = userIdOf(body);

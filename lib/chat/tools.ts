@@ -33,6 +33,16 @@ function functionTool(name: unknown, description: unknown, schema: Json, path: s
   };
 }
 
+/** One GLM function tool from its parts; 400 naming `path` when the name breaks GLM's rule. */
+export function glmFunctionTool(
+  name: unknown,
+  description: unknown,
+  parameters: unknown,
+  path: string,
+): Json {
+  return functionTool(name, description, schemaOf(parameters, `${path}.parameters`), path);
+}
+
 /** Translates a request's `tools`; 400 naming the tool at fault. Server tools GLM cannot run are dropped. */
 export function glmTools(tools: unknown, dialect: Dialect): Json[] {
   if (!Array.isArray(tools)) throw invalidField("tools", "tools must be an array");

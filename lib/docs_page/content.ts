@@ -10,6 +10,7 @@ import {
   keyCheckCurl,
   piExamples,
 } from "./examples.ts";
+import { codexSection, responsesSection } from "./codex.ts";
 import { code, codeBlock, formatNumber, markup, SafeHtml } from "./html.ts";
 import { errorsSection, limitsSection, modelsSection, routesSection } from "./reference.ts";
 import { PAGE_SCRIPT } from "./script.ts";
@@ -38,6 +39,8 @@ const SECTIONS: readonly (readonly [string, string])[] = [
   ["examples", "Examples"],
   ["claude-code", "Claude Code"],
   ["pi", "pi"],
+  ["codex", "Codex"],
+  ["responses", "Responses API"],
   ["models", "Models"],
   ["limits", "Limits"],
   ["errors", "Errors"],
@@ -69,7 +72,7 @@ sets ${code("UPSTREAM_API_KEY")}</span>`;
 <p class="eyebrow">Z.ai GLM models · OpenAI and Anthropic APIs</p>
 <h1 id="title">ZtoApi</h1>
 <p class="lead">Use Z.ai's GLM models from any OpenAI or Anthropic client: the SDKs, cURL,
-Claude Code, pi. Point the client at a base URL below and send the key you were given.</p>
+Claude Code, Codex, pi. Point the client at a base URL below and send the key you were given.</p>
 <dl class="bases">
 <div class="base"><dt>OpenAI base URL</dt><dd><code class="copyable">${origin}/v1</code></dd></div>
 <div class="base"><dt>Anthropic base URL</dt><dd><code class="copyable">${origin}</code></dd></div>
@@ -120,11 +123,13 @@ ${codeBlock("cURL · the same check from a terminal", keyCheckCurl(origin))}
 
 function examplesSection(context: ExampleContext): SafeHtml {
   const { config } = context;
+  const eventStream = code("Accept: text/event-stream");
   const streaming = config.defaultStream
-    ? markup`streams (${code("DEFAULT_STREAM=true")}) unless the ${
-      code("Accept")
-    } header asks for JSON only`
-    : markup`answers with one JSON response (${code("DEFAULT_STREAM=false")})`;
+    ? markup`streams (${code("DEFAULT_STREAM=true")}) only when the client asks for an event
+stream (${eventStream}) or is a command-line call: no ${code("Accept")} header, or cURL, Wget or
+HTTPie; the SDKs and other HTTP clients get one JSON response`
+    : markup`streams only when the client asks for an event stream (${eventStream}); every other
+call gets one JSON response (${code("DEFAULT_STREAM=false")})`;
   const reasoning = {
     reasoning_content: markup`arrives in ${code("reasoning_content")} beside ${code("content")}`,
     think_tags: markup`arrives inside ${code("content")}, wrapped in ${code("<think>…</think>")}`,
@@ -195,6 +200,8 @@ ${hero(view)}
 ${authSection(config)}
 ${keyCheckSection(view)}
 ${examplesSection(view)}
+${codexSection(view)}
+${responsesSection(view)}
 ${modelsSection(config)}
 ${limitsSection(config)}
 ${errorsSection()}

@@ -203,6 +203,11 @@ const ROUTES: readonly (readonly [string, string, string])[] = [
   ["POST /v1/messages", "client key", "Anthropic Messages, streaming or not."],
   ["POST /v1/messages/count_tokens", "client key", "Anthropic token count."],
   ["POST /v1/complete", "client key", "Anthropic legacy Text Completions."],
+  [
+    "POST /v1/responses",
+    "client key",
+    "OpenAI Responses API (Codex), streaming or not; nothing stored.",
+  ],
   ["GET /v1/key", "client key", "Your key: user, name, expiry, limits, today's usage."],
   ["/admin/*", "ADMIN_KEY", "Key and user management, usage (below)."],
 ];

@@ -11,7 +11,10 @@ import type { ChatPlan } from "../chat/plan.ts";
 import type { Config } from "../core/config.ts";
 import { invalidField } from "../core/errors.ts";
 import { type ModelInfo, resolveModel } from "../core/models.ts";
+import { withPromptDemands } from "../chat/system_prompt.ts";
 import { glmTools } from "../chat/tools.ts";
+import { forcedTool, responseFormat } from "./output_format.ts";
+import { wantsStream } from "./stream_default.ts";
 
 type Json = Record<string, unknown>;
 
@@ -173,49 +176,23 @@ function thinkingFor(body: Json, info: ModelInfo | undefined, glm: Json): void {
   glm.thinking = { type: effort === "none" || effort === "minimal" ? "disabled" : "enabled" };
 }
 
-function responseFormat(value: unknown): Json | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (!isObject(value) || typeof value.type !== "string") {
-    throw invalidField("response_format", "response_format must be an object with a type");
-  }
-  if (value.type === "text") return undefined;
-  if (value.type === "json_object" || value.type === "json_schema") return { type: "json_object" };
-  throw invalidField(
-    "response_format.type",
-    "response_format.type must be text, json_object or json_schema",
-  );
-}
-
-/** Whether a request without a `stream` field streams: DEFAULT_STREAM, unless Accept asks for JSON only. */
-export function wantsStream(
-  stream: boolean | undefined,
-  accept: string | null,
-  defaultStream: boolean,
-): boolean {
-  if (stream !== undefined) return stream;
-  const value = (accept ?? "").toLowerCase();
-  if (value.includes("text/event-stream")) return true;
-  if (value.includes("application/json")) return false;
-  return defaultStream;
-}
-
 /** Options of an OpenAI chat plan beyond the GLM request. */
 export interface OpenAIPlan extends ChatPlan {
   includeUsage: boolean;
 }
 
-/** Validates and translates an OpenAI chat request; 400 naming the field on bad input. */
+/** Validates and translates an OpenAI chat request (`headers` decide a stream without `stream`). */
 export function planOpenAIChat(
   body: Json,
   config: Readonly<Config>,
-  accept: string | null,
+  headers: Headers,
 ): OpenAIPlan {
   const model = resolveModel(requiredString(body, "model"), config.modelAliases);
   const { info } = model;
   if (!Array.isArray(body.messages) || body.messages.length === 0) {
     throw invalidField("messages", "messages is required and must be a non-empty array");
   }
-  const stream = wantsStream(optionalBoolean(body, "stream"), accept, config.defaultStream);
+  const stream = wantsStream(optionalBoolean(body, "stream"), headers, config.defaultStream);
   const messages = body.messages.map((m, i) => glmMessage(m, i, model.requested, info));
   const glm: Json = { model: model.upstream, messages, stream };
 
@@ -230,12 +207,14 @@ export function planOpenAIChat(
   const stops = stopList(body.stop);
   if (stops.length) glm.stop = [stops[0]];
   const toolChoice = body.tool_choice;
+  const { format, demands } = responseFormat(body.response_format);
   if (body.tools !== undefined && body.tools !== null && toolChoice !== "none") {
     const tools = glmTools(body.tools, "openai");
     if (tools.length) {
       glm.tools = tools;
       glm.tool_choice = "auto";
       if (stream && info?.toolStream) glm.tool_stream = true;
+      demands.forcedTool = forcedTool(toolChoice);
     }
   }
   if (
@@ -251,8 +230,8 @@ export function planOpenAIChat(
   ) {
     glm.thinking = { type: body.thinking.type };
   }
-  const format = responseFormat(body.response_format);
   if (format) glm.response_format = format;
+  glm.messages = withPromptDemands(messages, demands);
   const userId = glmUserId(body.user);
   if (userId) glm.user_id = userId;
 

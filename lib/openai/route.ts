@@ -12,7 +12,7 @@ export async function handleChatCompletions(
 ): Promise<Response> {
   const { config } = ctx;
   const body = await readJsonObject(request, config.maxBodyBytes);
-  const plan = planOpenAIChat(body, config, request.headers.get("accept"));
+  const plan = planOpenAIChat(body, config, request.headers);
   const options = {
     model: plan.model.requested,
     reasoningOutput: config.reasoningOutput,

@@ -305,6 +305,7 @@ Deno.test("routes and errors tables cover the contract", async () => {
       "POST /v1/messages",
       "POST /v1/messages/count_tokens",
       "POST /v1/complete",
+      "POST /v1/responses",
       "GET /v1/key",
       "/admin/*",
     ]
@@ -328,7 +329,10 @@ Deno.test("routes and errors tables cover the contract", async () => {
 
 Deno.test("streaming default and reasoning output are described as configured", async () => {
   const streaming = textOf(section((await render()).html, "examples"));
-  assert.match(streaming, /streams \(DEFAULT_STREAM=true\)/);
+  assert.match(
+    streaming,
+    /streams \(DEFAULT_STREAM=true\) only when the client asks for an event stream \(Accept: text\/event-stream\) or is a command-line call: no Accept header, or cURL, Wget or HTTPie; the SDKs and other HTTP clients get one JSON response/,
+  );
   assert.match(streaming, /reasoning_content/);
   const json = textOf(
     section(
@@ -336,7 +340,10 @@ Deno.test("streaming default and reasoning output are described as configured", 
       "examples",
     ),
   );
-  assert.match(json, /one JSON response \(DEFAULT_STREAM=false\)/);
+  assert.match(
+    json,
+    /streams only when the client asks for an event stream \(Accept: text\/event-stream\); every other call gets one JSON response \(DEFAULT_STREAM=false\)/,
+  );
   assert.match(json, /wrapped in <think>…<\/think>/);
 });
 

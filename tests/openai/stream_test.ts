@@ -35,14 +35,17 @@ async function streamChunks(
   return chunks;
 }
 
+/** What curl sends by default. */
+const CURL = { accept: "*/*", "user-agent": "curl/8.5.0" };
+
 function finishChunks(chunks: Loose[]): Loose[] {
   return chunks.filter((c) => c !== "[DONE]" && c.choices?.[0]?.finish_reason != null);
 }
 
-Deno.test("plain fetch without Accept or stream field gets a stream (DEFAULT_STREAM)", async () => {
+Deno.test("curl without a stream field gets a stream (DEFAULT_STREAM)", async () => {
   await using gw = await startOpenAIGateway();
   gw.upstream.enqueue({ kind: "answer", reasoning: "", text: "streamed by default" });
-  const reply = await postChat(gw, { model: "glm-4.6", messages: ask("x") });
+  const reply = await postChat(gw, { model: "glm-4.6", messages: ask("x") }, CURL);
   assert.equal(reply.status, 200);
   assert.match(reply.headers.get("content-type") ?? "", /^text\/event-stream/);
   const events = sseData(reply.text);
@@ -52,10 +55,10 @@ Deno.test("plain fetch without Accept or stream field gets a stream (DEFAULT_STR
   assert.equal(gw.upstream.requests[0].headers.get("accept"), "text/event-stream");
 });
 
-Deno.test("with DEFAULT_STREAM=false, plain fetch without a stream field gets JSON", async () => {
+Deno.test("with DEFAULT_STREAM=false, curl without a stream field gets JSON", async () => {
   await using gw = await startOpenAIGateway({ env: { DEFAULT_STREAM: "false" } });
   gw.upstream.enqueue({ kind: "answer", text: "json please" });
-  const reply = await postChat(gw, { model: "glm-4.6", messages: ask("x") });
+  const reply = await postChat(gw, { model: "glm-4.6", messages: ask("x") }, CURL);
   assert.equal(reply.status, 200);
   assert.match(reply.headers.get("content-type") ?? "", /^application\/json/);
   assert.equal(reply.json.object, "chat.completion");

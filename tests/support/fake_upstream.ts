@@ -10,6 +10,9 @@ export interface AnswerScript {
   kind: "answer";
   reasoning?: string;
   text?: string;
+  /** The text, computed from the request body (e.g. to quote a tool result); wins over `text`. */
+  // deno-lint-ignore no-explicit-any
+  reply?: (body: any) => string;
   toolCalls?: { name: string; arguments: string }[];
   finish?: string;
   /** Send finish_reason on the last two chunks, as Z.ai does after tool calls. */
@@ -89,7 +92,7 @@ function lastUserText(body: any): string {
 function resolveAnswer(script: AnswerScript, body: any) {
   const thinking = body?.thinking?.type !== "disabled";
   const userText = lastUserText(body);
-  let text = script.text ?? `Echo: ${userText}`;
+  let text = script.reply?.(body) ?? script.text ?? `Echo: ${userText}`;
   let finish = script.finish ?? (script.toolCalls?.length ? "tool_calls" : "stop");
   const stop = Array.isArray(body?.stop) ? body.stop[0] : undefined;
   if (stop && text.includes(stop)) {
