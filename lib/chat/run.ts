@@ -109,7 +109,10 @@ export async function runChat(
     call.finish();
     if (config.debugMode) logDebug(ctx.log, "upstream response", body);
     trace.upstreamRequestId ??= (body as { id?: string })?.id;
-    const events = applyStopSequences(completionEvents(body), plan.stopSequences);
+    const events = applyStopSequences(
+      completionEvents(body, config.upstreamApiKeys),
+      plan.stopSequences,
+    );
     const answer = collectAnswer(events);
     const outputChars = events.reduce((n, event) => n + outputLength(event), 0);
     answer.usage ??= { type: "usage", ...estimatedUsage(plan, outputChars) };
@@ -126,6 +129,7 @@ export async function runChat(
       decodeSse(call.response.body),
       (error) => readFailure(error, call.timedOut(), timeoutMs),
       (id) => trace.upstreamRequestId ??= id,
+      config.upstreamApiKeys,
     ),
     plan.stopSequences,
   );

@@ -43,6 +43,12 @@ export class GlmChunkDecoder {
   #done = false;
   /** Z.ai's id of the response (from the first chunk that carries one). */
   id?: string;
+  #secrets: readonly string[];
+
+  /** `secrets` (the operator's Z.ai keys) are redacted from upstream errors. */
+  constructor(secrets: readonly string[] = []) {
+    this.#secrets = secrets;
+  }
 
   /** Events for one SSE message from upstream. */
   push(message: SseMessage): GlmEvent[] {
@@ -57,7 +63,7 @@ export class GlmChunkDecoder {
     }
     if (message.event === "error" || chunk?.error) {
       this.#done = true;
-      return [{ type: "error", error: upstreamError(502, chunk) }];
+      return [{ type: "error", error: upstreamError(502, chunk, { secrets: this.#secrets }) }];
     }
     return this.pushChunk(chunk);
   }
@@ -146,9 +152,9 @@ export class GlmChunkDecoder {
 }
 
 /** Events of a whole (non-streaming) GLM response. */
-export function completionEvents(body: Json): GlmEvent[] {
-  if (body?.error) return [{ type: "error", error: upstreamError(502, body) }];
-  const decoder = new GlmChunkDecoder();
+export function completionEvents(body: Json, secrets: readonly string[] = []): GlmEvent[] {
+  if (body?.error) return [{ type: "error", error: upstreamError(502, body, { secrets }) }];
+  const decoder = new GlmChunkDecoder(secrets);
   const message = body?.choices?.[0]?.message ?? {};
   const chunk = {
     choices: [{ delta: message, finish_reason: body?.choices?.[0]?.finish_reason ?? "stop" }],
@@ -162,8 +168,9 @@ export async function* glmEvents(
   messages: AsyncIterable<SseMessage>,
   onFailure: (error: unknown) => ApiError,
   onId?: (id: string) => void,
+  secrets: readonly string[] = [],
 ): AsyncGenerator<GlmEvent> {
-  const decoder = new GlmChunkDecoder();
+  const decoder = new GlmChunkDecoder(secrets);
   try {
     for await (const message of messages) {
       const events = decoder.push(message);

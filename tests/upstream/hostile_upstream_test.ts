@@ -209,3 +209,23 @@ Deno.test("a 150 MB SSE line without a newline → an in-stream error, the upstr
   assert.equal(await upstreamEnded, "aborted", "the gateway stopped reading upstream");
   assert.ok(sent < LINE_BYTES, `upstream sent ${sent} bytes of ${LINE_BYTES}`);
 });
+
+Deno.test("an error inside a 200 answer that echoes the operator's key → no key, JSON or stream", async () => {
+  await using upstream = startHostileUpstream((request) => {
+    const error = { error: { code: "1234", message: `Network error for key ${keyOf(request)}` } };
+    if (request.headers.get("accept") === "text/event-stream") {
+      return new Response(`data: ${JSON.stringify(error)}\n\n`, {
+        headers: { "content-type": "text/event-stream" },
+      });
+    }
+    return Response.json(error);
+  });
+  await using gw = await startOpenAIGateway({
+    env: { UPSTREAM_URL: upstream.url, UPSTREAM_API_KEY: OPERATOR_KEY },
+  });
+  for (const stream of [false, true]) {
+    const reply = await postChat(gw, { ...OPENAI_REQUEST, stream });
+    assert.match(reply.text, /\[1234\]/, "Z.ai's code is kept");
+    assertNone(reply.text, [OPERATOR_KEY], `openai stream=${stream}`);
+  }
+});
