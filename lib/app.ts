@@ -45,6 +45,8 @@ interface RequestContext {
   /** The path's `:name` segments, decoded. */
   params: Record<string, string>;
   trace: RequestTrace;
+  /** Headers every response to this request carries, error or not (rate-limit state). */
+  headers: Record<string, string>;
 }
 
 /** What a client route gets: a chat context (with KV for the Anthropic routes) and its admission. */
@@ -211,12 +213,12 @@ async function runClientRoute(
   try {
     response = await handler(request, client);
   } catch (error) {
-    const headers = await decision; // a refusal outranks what the route ran into
-    if (error instanceof ApiError) Object.assign(error.headers, headers);
+    ctx.headers = await decision; // a refusal outranks what the route ran into
     throw error;
   }
   try {
-    return withHeaders(response, await decision);
+    ctx.headers = await decision;
+    return response;
   } catch (refusal) {
     await response.body?.cancel();
     throw refusal;
@@ -256,8 +258,9 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     }
     let response: Response;
     let failure: string | undefined;
+    const ctx: RequestContext = { deps: full, url, params: {}, trace, headers: {} };
     try {
-      response = await dispatch(request, { deps: full, url, params: {}, trace }, path);
+      response = await dispatch(request, ctx, path);
     } catch (error) {
       const apiError = toApiError(error);
       failure = apiError.status === 500
@@ -267,6 +270,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         : `${apiError.message} (${apiError.cause})`;
       response = errorResponse(apiError, dialectOf(request, path));
     }
+    withHeaders(response, ctx.headers);
     const log = () =>
       logRequest(full.log, {
         method: request.method,

@@ -4,7 +4,7 @@ import type { CollectedAnswer } from "../chat/collect.ts";
 import type { ReasoningOutput } from "../core/config.ts";
 import { type ApiError, errorBody } from "../core/errors.ts";
 import type { FinishReason, GlmEvent, UsageEvent } from "../core/glm.ts";
-import type { StreamRenderer } from "../chat/relay.ts";
+import { encodeSse, type StreamRenderer } from "../chat/relay.ts";
 
 /** What both OpenAI renderings need to know. */
 export interface OpenAIRenderOptions {
@@ -69,17 +69,12 @@ export function openAICompletion(answer: CollectedAnswer, options: OpenAIRenderO
 /** Streams `chat.completion.chunk`s: role first, deltas as they come, one finish, optional usage, [DONE]. */
 export class OpenAIStreamRenderer implements StreamRenderer {
   readonly #options: OpenAIRenderOptions;
-  readonly #prefix: string;
+  readonly #id = completionId();
   #usage?: UsageEvent;
   #thinkOpen = false;
 
   constructor(options: OpenAIRenderOptions) {
     this.#options = options;
-    this.#prefix = `data: {"id":${
-      JSON.stringify(completionId())
-    },"object":"chat.completion.chunk","created":${options.created},"model":${
-      JSON.stringify(options.model)
-    },"choices":`;
   }
 
   open(): string {
@@ -146,16 +141,19 @@ export class OpenAIStreamRenderer implements StreamRenderer {
 
   #finish(reason: FinishReason): string {
     let out = this.#closeThinkChunk();
-    out += `${this.#prefix}[{"index":0,"delta":{},"finish_reason":"${FINISH[reason]}"}]}\n\n`;
-    if (this.#options.includeUsage) {
-      out += `${this.#prefix}[],"usage":${JSON.stringify(usageJson(this.#usage))}}\n\n`;
-    }
+    out += this.#event([{ index: 0, delta: {}, finish_reason: FINISH[reason] }]);
+    if (this.#options.includeUsage) out += this.#event([], usageJson(this.#usage));
     return out + "data: [DONE]\n\n";
   }
 
   #chunk(delta: Record<string, unknown>): string {
-    return `${this.#prefix}[{"index":0,"delta":${
-      JSON.stringify(delta)
-    },"finish_reason":null}]}\n\n`;
+    return this.#event([{ index: 0, delta, finish_reason: null }]);
+  }
+
+  /** One `chat.completion.chunk` event. */
+  #event(choices: unknown[], usage?: unknown): string {
+    const { model, created } = this.#options;
+    const chunk = { id: this.#id, object: "chat.completion.chunk", created, model, choices };
+    return encodeSse(usage === undefined ? chunk : { ...chunk, usage });
   }
 }
