@@ -21,7 +21,7 @@ import {
   validateUserName,
 } from "../governance/keys.ts";
 import { effectiveLimits } from "../governance/limits.ts";
-import { listUsage } from "../governance/usage.ts";
+import { listUsage, type UsageDimension } from "../governance/usage.ts";
 import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
 
 /** What an admin handler gets: the KV store and config, the parsed URL and path parameters. */
@@ -197,10 +197,29 @@ async function patchUserRoute(
   return Response.json(await userView(deps, user));
 }
 
+const USAGE_DIMENSIONS: readonly UsageDimension[] = ["model", "service"];
+
+/** The `group_by` query parameter: `model` (the default), `service`, or both comma-separated. */
+function groupByParam(url: URL): UsageDimension[] {
+  const raw = url.searchParams.get("group_by");
+  if (raw === null) return ["model"];
+  const parts = raw.split(",").map((part) => part.trim());
+  const valid = (part: string): part is UsageDimension =>
+    (USAGE_DIMENSIONS as readonly string[]).includes(part);
+  if (parts.length === 0 || !parts.every(valid)) {
+    throw invalidField(
+      "group_by",
+      `Invalid group_by=${JSON.stringify(raw)}: expected model, service, or model,service`,
+    );
+  }
+  return [...new Set(parts)] as UsageDimension[];
+}
+
 async function usageRoute(_request: Request, deps: AdminContext): Promise<Response> {
   const user = await userParam(deps);
   const days = integerParam(deps.url, "days", { min: 1, max: 366, fallback: 7 });
+  const groupBy = groupByParam(deps.url);
   await deps.settled();
-  const data = await listUsage(deps.kv, { user, days, now: deps.now() });
-  return Response.json({ object: "list", user: user ?? null, days, data });
+  const data = await listUsage(deps.kv, { user, days, now: deps.now(), groupBy });
+  return Response.json({ object: "list", user: user ?? null, days, group_by: groupBy, data });
 }
