@@ -1,7 +1,7 @@
 /** The one validated, frozen configuration, read from the environment. */
 
 import { ConfigError } from "./config_error.ts";
-import { readServices, type Service, splitKeys } from "./services.ts";
+import { readServices, type Service } from "./services.ts";
 
 /** How OpenAI-route responses carry GLM thinking. */
 export type ReasoningOutput = "reasoning_content" | "think_tags" | "none";
@@ -127,15 +127,14 @@ function readKvPath(env: Env): string {
 
 /** Reads and validates every variable of the contract; throws {@link ConfigError} on a bad value. */
 export function loadConfig(env: Env): Readonly<Config> {
-  const keys = Object.freeze(splitKeys(env.UPSTREAM_API_KEY));
-  const upstreamUrl = readUrl(env, "UPSTREAM_URL", "https://api.z.ai/api/paas/v4");
-  return Object.freeze({
+  const keys = (env.UPSTREAM_API_KEY ?? "").split(",").map((k) => k.trim()).filter(Boolean);
+  const config: Omit<Config, "services" | "corsOrigins"> = {
     port: readInt(env, "PORT", 9090, 0, 65535),
     host: env.HOST?.trim() || "0.0.0.0",
     defaultKey: env.DEFAULT_KEY === undefined ? BUILTIN_DEFAULT_KEY : env.DEFAULT_KEY.trim(),
     debugMode: readBool(env, "DEBUG_MODE", false),
-    upstreamUrl,
-    upstreamApiKeys: keys,
+    upstreamUrl: readUrl(env, "UPSTREAM_URL", "https://api.z.ai/api/paas/v4"),
+    upstreamApiKeys: Object.freeze(keys),
     upstreamTimeoutMs: readInt(env, "UPSTREAM_TIMEOUT_MS", 300_000, 1, 3_600_000),
     adminKey: env.ADMIN_KEY?.trim() ?? "",
     kvPath: readKvPath(env),
@@ -148,7 +147,10 @@ export function loadConfig(env: Env): Readonly<Config> {
     reasoningOutput: readReasoningOutput(env),
     modelAliases: Object.freeze(readAliases(env)),
     maxBodyBytes: MAX_BODY_BYTES,
-    services: readServices(env, { url: upstreamUrl, keys }),
+  };
+  return Object.freeze({
+    ...config,
+    services: readServices(env, { url: config.upstreamUrl, keys: config.upstreamApiKeys }),
     corsOrigins: Object.freeze(readCorsOrigins(env)),
   });
 }

@@ -126,12 +126,12 @@ export function readServices(
   return Object.freeze(services);
 }
 
-/** The JSON of SERVICES: the value itself when it starts with `[`, else the file it names. */
+/** The JSON of SERVICES: the value itself when it starts with `[` or `{`, else the file it names. */
 function parseServiceList(raw: string): unknown {
   const expected = "a JSON list of services, or the path of a JSON file holding one";
   let text = raw;
   let source = "the value";
-  if (!raw.startsWith("[")) {
+  if (!/^[[{]/.test(raw)) {
     try {
       text = Deno.readTextFileSync(raw);
       source = raw;
