@@ -170,11 +170,14 @@ function disabledService(service: Readonly<Service>): ApiError {
   );
 }
 
-/** The upstream's "no Z.ai key" 503, told in terms of the service and the variable it reads. */
+/**
+ * The upstream client's "no Z.ai key: set UPSTREAM_API_KEY" 503, told in terms of the service and
+ * the variable its keys come from.
+ */
 function withServiceName(error: unknown, service: Readonly<Service>): unknown {
-  if (!(error instanceof ApiError) || error.status !== 503 || service.keys.length > 0) {
-    return error;
-  }
+  const noKey = error instanceof ApiError && error.status === 503 &&
+    error.message.includes("UPSTREAM_API_KEY");
+  if (!noKey || service.keys.length > 0) return error;
   return new ApiError(
     503,
     error.kind,

@@ -71,10 +71,12 @@ export function upstreamIdentity(url: string): { slug: string; name: string } {
       ? { slug: "bigmodel-coding", name: "BigModel Coding Plan" }
       : { slug: "bigmodel", name: "BigModel API" };
   }
-  const vendor = hostname === "z.ai" || hostname.endsWith(".z.ai") ? "Z.ai" : `GLM at ${hostname}`;
-  return coding
-    ? { slug: "zai-coding", name: `${vendor} Coding Plan` }
-    : { slug: "zai", name: `${vendor} API` };
+  const zai = hostname === "z.ai" || hostname.endsWith(".z.ai");
+  const name = coding ? "Coding Plan" : "API";
+  return {
+    slug: coding ? "zai-coding" : "zai",
+    name: zai ? `Z.ai ${name}` : `GLM ${name} at ${hostname}`,
+  };
 }
 
 /**

@@ -199,3 +199,32 @@ Deno.test("splitServicePath: /s/{slug}/rest, the slug decoded; other paths are n
   assert.equal(splitServicePath("/v1/models"), undefined);
   assert.equal(splitServicePath("/services/zai"), undefined);
 });
+
+Deno.test("`deno run -A main.ts` with a bad SERVICES exits non-zero, naming SERVICES", async () => {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const config = new URL("../../deno.json", import.meta.url).pathname;
+  const dir = await Deno.makeTempDir();
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", config, main],
+      cwd: dir,
+      clearEnv: true,
+      env: {
+        PATH: Deno.env.get("PATH") ?? "",
+        HOME: Deno.env.get("HOME") ?? dir,
+        ...(Deno.env.get("DENO_DIR") ? { DENO_DIR: Deno.env.get("DENO_DIR")! } : {}),
+        KV_PATH: ":memory:",
+        PORT: "0",
+        SERVICES: JSON.stringify([{ slug: "zai", url: GENERAL, api_key: "secret-in-file" }]),
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.notEqual(output.code, 0);
+    assert.match(stderr, /ZtoApi cannot start: Invalid SERVICES: service 1 \(zai\): field api_key/);
+    assert.ok(!stderr.includes("secret-in-file"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
