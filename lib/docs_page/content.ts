@@ -115,12 +115,12 @@ ${corsNote(config)}
 </section>`;
 }
 
-function keyCheckSection({ origin }: ExampleContext): SafeHtml {
+function keyCheckSection({ origin, basePath }: DocsView): SafeHtml {
   return markup`<section id="check-key" aria-labelledby="check-key-h">
 <h2 id="check-key-h">Check a key</h2>
 <p>See which user a key belongs to, when it expires, its limits and today's usage. The key goes
 only to this server (${code("GET /v1/key")}); the page keeps nothing.</p>
-<form id="key-form" class="key-form" hidden>
+<form id="key-form" class="key-form" data-key-url="${basePath}/v1/key" hidden>
 <label for="key-input">API key</label>
 <div class="key-row">
 <input id="key-input" type="password" autocomplete="off" spellcheck="false" placeholder="sk-…" required>

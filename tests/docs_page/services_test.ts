@@ -81,6 +81,7 @@ Deno.test("the page ends with the services table: Service, Slug, Protocol, Base 
   ]);
   // The root page is the default (first) service's, at the root URLs.
   assert.deepEqual(baseUrls(html), [`${gw.url}/v1`, gw.url]);
+  assert.match(html, /<form id="key-form"[^>]* data-key-url="\/v1\/key"/);
   assert.match(
     textOf(html),
     /These URLs reach the default service, Z\.ai Coding Plan, also at \/s\/zai-coding\./,
@@ -108,6 +109,7 @@ Deno.test("/s/{slug}/ is that service's page: its examples use the service's bas
     assert.ok(code.includes(`"baseUrl": "${base}"`));
     assert.match(html, /<title>ZtoApi · GLM API at 127\.0\.0\.1<\/title>/);
     assert.match(textOf(html), /its service route is \/s\/zai\./);
+    assert.match(html, /<form id="key-form"[^>]* data-key-url="\/s\/zai\/v1\/key"/);
     const rows = serviceRows(html);
     assert.deepEqual(rows.map((row) => row.cells[4]), [
       "/s/zai-coding/",

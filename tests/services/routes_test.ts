@@ -202,6 +202,11 @@ Deno.test("a service without keys answers 503 naming the variable that holds the
   assert.equal(reply.status, 503);
   assert.match(reply.json.error.message, new RegExp(`Service coding .*${keysVariable("coding")}`));
   assert.equal((await raw(gw, "/s/coding/v1/models")).status, 200, "no upstream needed");
+  const count = await raw(gw, "/s/coding/v1/messages/count_tokens", {
+    model: "glm-5",
+    messages: ASK,
+  });
+  assert.equal(count.status, 200, count.text);
 });
 
 Deno.test("one client key works on every service; the rate limit counts across them", async () => {
