@@ -221,8 +221,8 @@ const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
     'Per-user overrides: {"disabled"?,"rate_limit_rpm"?,"daily_token_budget"?}.',
   ],
   [
-    "GET /admin/usage?user=U&days=N&group_by=model,service",
-    "Usage per day and model and/or service: requests, tokens, weighted tokens.",
+    "GET /admin/usage?user=U&days=N",
+    "Usage per day and model: requests, tokens, weighted tokens; &group_by=service sums it per service.",
   ],
 ];
 
