@@ -86,9 +86,9 @@ Claude Code, pi. Point the client at a base URL below and send the key you were 
 <li><strong>${formatNumber(config.rateLimitRpm)}</strong> requests per minute per key</li>
 <li>${budget}</li>
 </ul>
-<p class="fine">These URLs follow the address you opened this page with. ${
+<p class="fine">These URLs follow the address you opened this page with; ${
     serviceLine(service, basePath)
-  } This service is ${upstream}.</p>
+  }. This service is ${upstream}.</p>
 </section>`;
 }
 

@@ -8,16 +8,16 @@ import { yesNo } from "./reference.ts";
 /** What every service speaks. */
 export const SERVICE_PROTOCOL = "OpenAI- and Anthropic-compatible";
 
-/** The hero's line about the service the page's URLs reach. */
+/** How the hero ends its sentence about the page's URLs: which service they reach. */
 export function serviceLine(service: Readonly<Service>, basePath: string): SafeHtml {
   const route = servicePath(service.slug);
   if (basePath) {
-    return markup`These URLs reach the service <strong>${service.name}</strong> (${
+    return markup`they reach the service <strong>${service.name}</strong> (${
       code(service.slug)
-    }); its service route is ${code(route)}.`;
+    }) at its service route ${code(route)}`;
   }
-  return markup`These URLs reach the default service, <strong>${service.name}</strong>, also
-at ${code(route)}.`;
+  return markup`they reach the default service, <strong>${service.name}</strong>, which is also
+at ${code(route)}`;
 }
 
 function docsCell(service: Readonly<Service>, basePath: string): string | SafeHtml {

@@ -84,7 +84,7 @@ Deno.test("the page ends with the services table: Service, Slug, Protocol, Base 
   assert.match(html, /<form id="key-form"[^>]* data-key-url="\/v1\/key"/);
   assert.match(
     textOf(html),
-    /These URLs reach the default service, Z\.ai Coding Plan, also at \/s\/zai-coding\./,
+    /these URLs follow the address you opened this page with; they reach the default service, Z\.ai Coding Plan, which is also at \/s\/zai-coding\./i,
   );
   assert.match(textOf(html), /Browser apps may call these routes from https:\/\/app\.example\.com/);
 });
@@ -108,7 +108,10 @@ Deno.test("/s/{slug}/ is that service's page: its examples use the service's bas
     assert.ok(code.includes(`export ANTHROPIC_BASE_URL="${base}"`));
     assert.ok(code.includes(`"baseUrl": "${base}"`));
     assert.match(html, /<title>ZtoApi · GLM API at 127\.0\.0\.1<\/title>/);
-    assert.match(textOf(html), /its service route is \/s\/zai\./);
+    assert.match(
+      textOf(html),
+      /they reach the service GLM API at 127\.0\.0\.1 \(zai\) at its service route \/s\/zai\./,
+    );
     assert.match(html, /<form id="key-form"[^>]* data-key-url="\/s\/zai\/v1\/key"/);
     const rows = serviceRows(html);
     assert.deepEqual(rows.map((row) => row.cells[4]), [
