@@ -22,8 +22,11 @@ if (config.defaultKey === BUILTIN_DEFAULT_KEY) {
     `WARNING: DEFAULT_KEY is the built-in "${BUILTIN_DEFAULT_KEY}": anyone can use this gateway. Set DEFAULT_KEY (or empty to disable it).`,
   );
 }
-if (config.upstreamApiKeys.length === 0) {
-  console.warn("WARNING: UPSTREAM_API_KEY is not set: chat requests will get 503 until it is.");
+for (const service of config.services) {
+  if (!service.enabled || service.keys.length > 0) continue;
+  console.warn(
+    `WARNING: ${service.keysEnv} is not set: chat requests to service ${service.slug} will get 503 until it is.`,
+  );
 }
 
 const kv = await Deno.openKv(config.kvPath || undefined);

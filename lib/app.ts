@@ -1,4 +1,7 @@
-/** createHandler(deps): the one route table; auth and limits wrap the client routes. */
+/**
+ * createHandler(deps): the one route table, served at the root (the default service) and under
+ * `/s/{slug}` for every service; auth and limits wrap the client routes, CORS answers for them.
+ */
 
 import {
   type AnthropicContext,
@@ -7,9 +10,11 @@ import {
   handleMessages,
 } from "./anthropic/routes.ts";
 import type { Config } from "./core/config.ts";
+import { preflightResponse, withCors } from "./core/cors.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./core/errors.ts";
 import { storeError } from "./core/kv.ts";
 import { logDebug, logRequest, type LogSink, type RequestTrace } from "./core/log.ts";
+import { type Service, servicePath, splitServicePath } from "./core/services.ts";
 import { ADMIN_ROUTES, type AdminContext, authorizeAdmin } from "./admin/routes.ts";
 import { renderDocsPage } from "./docs_page/page.ts";
 import { type Admission, clientKey, type Governance } from "./governance/governance.ts";
@@ -33,9 +38,18 @@ export interface Deps {
   log?: LogSink;
 }
 
-/** Deps with every optional filled in, and the upstream built from them. */
-interface AppDeps extends Required<Deps> {
+/** A service and the Z.ai client of its upstream. */
+interface ServedService {
+  service: Readonly<Service>;
   upstream: Upstream;
+}
+
+/** Deps with every optional filled in, and one upstream per service built from them. */
+interface AppDeps extends Required<Deps> {
+  /** Every service by slug, in the configured order. */
+  services: Map<string, ServedService>;
+  /** The first service: the one the root routes serve. */
+  defaultService: ServedService;
 }
 
 /** What every handler gets besides the request. */
@@ -47,6 +61,22 @@ interface RequestContext {
   trace: RequestTrace;
   /** Headers every response to this request carries, error or not (rate-limit state). */
   headers: Record<string, string>;
+  /** The service the request is for: its `/s/{slug}`, else the default one. */
+  service: ServedService;
+  /** `/s/{slug}` when the request came under it, else empty. */
+  basePath: string;
+}
+
+/** Where a request goes: the route path within its service, and which service. */
+interface Target {
+  /** The path as requested (for messages). */
+  fullPath: string;
+  /** The path within the service: the whole path, or what follows `/s/{slug}`. */
+  path: string;
+  /** The slug of `/s/{slug}`, or undefined at the root. */
+  slug?: string;
+  /** The service; undefined for an unknown slug. */
+  served?: ServedService;
 }
 
 /** What a client route gets: a chat context (with KV for the Anthropic routes) and its admission. */
@@ -63,9 +93,17 @@ type Route =
   | { path: string; access: "client"; methods: Record<string, ClientHandler> }
   | { path: string; access: "admin"; methods: Record<string, AdminHandler> };
 
-const docs: PublicHandler = (request, ctx) => renderDocsPage(request, ctx.deps.config, ctx.url);
+const docs: PublicHandler = (request, ctx) =>
+  renderDocsPage(request, ctx.deps.config, {
+    url: ctx.url,
+    service: ctx.service.service,
+    basePath: ctx.basePath,
+  });
 
-/** Every route the gateway serves. `:name` segments match any one segment. */
+/**
+ * Every route the gateway serves. `:name` segments match any one segment. Public and client
+ * routes also work under `/s/{slug}`, for that service.
+ */
 const ROUTES: Route[] = [
   { path: "/", access: "public", methods: { GET: docs } },
   { path: "/docs", access: "public", methods: { GET: docs } },
@@ -123,6 +161,54 @@ function unknownPath(path: string): ApiError {
   );
 }
 
+function unknownService(slug: string, services: Map<string, ServedService>): ApiError {
+  const known = [...services.keys()].map(servicePath).join(", ");
+  return new ApiError(
+    404,
+    "not_found",
+    `Unknown service ${JSON.stringify(slug)}: this gateway serves ${known} (see GET /)`,
+  );
+}
+
+function disabledService(service: Readonly<Service>): ApiError {
+  return new ApiError(
+    503,
+    "unavailable",
+    `Service ${service.slug} (${service.name}) is disabled on this gateway: ` +
+      `use another service (see GET /), or ask the operator to enable it`,
+  );
+}
+
+/**
+ * The upstream client's "no Z.ai key: set UPSTREAM_API_KEY" 503, told in terms of the service and
+ * the variable its keys come from.
+ */
+function withServiceName(error: unknown, service: Readonly<Service>): unknown {
+  const noKey = error instanceof ApiError && error.status === 503 &&
+    error.message.includes("UPSTREAM_API_KEY");
+  if (!noKey || service.keys.length > 0) return error;
+  return new ApiError(
+    503,
+    error.kind,
+    `Service ${service.slug} (${service.name}) has no Z.ai key: ` +
+      `the operator must set ${service.keysEnv}`,
+    { code: error.code, retryAfter: error.retryAfter, headers: error.headers },
+  );
+}
+
+/** Which service a path is for, and the route path within it. */
+function targetOf(deps: AppDeps, fullPath: string): Target {
+  const scoped = splitServicePath(fullPath);
+  if (!scoped) return { fullPath, path: fullPath, served: deps.defaultService };
+  const rest = scoped.rest.replace(/\/+$/, "") || "/";
+  return { fullPath, path: rest, slug: scoped.slug, served: deps.services.get(scoped.slug) };
+}
+
+/** Whether CORS applies: a client route, or anything under `/v1/` (so its 404 is readable). */
+function isClientPath(path: string): boolean {
+  return path.startsWith("/v1/") || findRoute(path)?.route.access === "client";
+}
+
 function dialectOf(request: Request, path: string): Dialect {
   if (path.startsWith("/v1/messages") || path === "/v1/complete") return "anthropic";
   return request.headers.has("anthropic-version") ? "anthropic" : "openai";
@@ -140,30 +226,46 @@ function withHeaders(response: Response, headers: Record<string, string>): Respo
   return response;
 }
 
-async function dispatch(request: Request, ctx: RequestContext, path: string): Promise<Response> {
+async function dispatch(
+  request: Request,
+  ctx: Omit<RequestContext, "service">,
+  target: Target,
+): Promise<Response> {
   const { deps } = ctx;
+  const { path, fullPath } = target;
   const isAdmin = path === "/admin" || path.startsWith("/admin/");
   if (isAdmin) {
-    if (!deps.config.adminKey) throw unknownPath(path);
+    if (target.slug !== undefined || !deps.config.adminKey) throw unknownPath(fullPath);
     authorizeAdmin(request, deps.config.adminKey);
   }
   const found = findRoute(path);
-  if (!found) throw unknownPath(path);
+  if (!found) throw unknownPath(fullPath);
   const { route, params } = found;
+  if (request.method === "OPTIONS" && route.access === "client") {
+    return preflightResponse(deps.config.corsOrigins, request, Object.keys(route.methods));
+  }
+  if (route.access !== "admin") {
+    if (!target.served) throw unknownService(target.slug!, deps.services);
+    if (target.slug !== undefined || route.access === "client") {
+      ctx.trace.service = target.served.service.slug;
+      if (!target.served.service.enabled) throw disabledService(target.served.service);
+    }
+  }
+  const service = target.served ?? deps.defaultService;
   const method = request.method === "HEAD" && !route.methods.HEAD ? "GET" : request.method;
   if (!Object.hasOwn(route.methods, method)) {
     const allowed = Object.keys(route.methods).join(", ");
     throw new ApiError(
       405,
       "method_not_allowed",
-      `Method ${request.method} is not allowed on ${path}: use ${allowed}`,
+      `Method ${request.method} is not allowed on ${fullPath}: use ${allowed}`,
       { headers: { allow: allowed } },
     );
   }
-  ctx.params = params;
+  const routeCtx: RequestContext = { ...ctx, params, service };
   switch (route.access) {
     case "public":
-      return route.methods[method](request, ctx);
+      return route.methods[method](request, routeCtx);
     case "admin": {
       const admin: AdminContext = {
         config: deps.config,
@@ -178,7 +280,7 @@ async function dispatch(request: Request, ctx: RequestContext, path: string): Pr
       });
     }
     case "client":
-      return await runClientRoute(request, ctx, route.methods[method]);
+      return await runClientRoute(request, routeCtx, route.methods[method]);
   }
 }
 
@@ -192,13 +294,14 @@ async function runClientRoute(
   handler: ClientHandler,
 ): Promise<Response> {
   const { deps, trace } = ctx;
+  const { service, upstream } = ctx.service;
   const { caller, startEarly, decision } = await deps.governance.admit(clientKey(request));
   trace.user = caller.user;
   if (!startEarly) await decision;
   const client: ClientContext = {
     config: deps.config,
     kv: deps.kv,
-    upstream: deps.upstream,
+    upstream,
     keepaliveMs: deps.keepaliveMs,
     log: deps.log,
     now: deps.now,
@@ -207,17 +310,17 @@ async function runClientRoute(
     caller,
     decision,
     admission: { startEarly, decision },
-    meter: (model, usage) => deps.governance.record(caller, model, usage),
+    meter: (model, usage) => deps.governance.record(caller, model, usage, service.slug),
   };
   let response: Response;
   try {
     response = await handler(request, client);
   } catch (error) {
-    ctx.headers = await decision; // a refusal outranks what the route ran into
-    throw error;
+    Object.assign(ctx.headers, await decision); // a refusal outranks what the route ran into
+    throw withServiceName(error, service);
   }
   try {
-    ctx.headers = await decision;
+    Object.assign(ctx.headers, await decision);
     return response;
   } catch (refusal) {
     await response.body?.cancel();
@@ -235,19 +338,26 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     ...deps,
   };
   const { config } = withDefaults;
-  const full: AppDeps = {
-    ...withDefaults,
-    upstream: createUpstream({
-      url: config.upstreamUrl,
-      keys: config.upstreamApiKeys,
+  const services = new Map<string, ServedService>();
+  for (const service of config.services) {
+    const upstream = createUpstream({
+      url: service.url,
+      keys: service.keys,
       timeoutMs: config.upstreamTimeoutMs,
       fetch: withDefaults.fetch,
-    }),
+    });
+    services.set(service.slug, { service, upstream });
+  }
+  const full: AppDeps = {
+    ...withDefaults,
+    services,
+    defaultService: services.get(config.services[0].slug)!,
   };
   return async (request) => {
     const started = performance.now();
     const url = new URL(request.url);
     const path = url.pathname.replace(/\/+$/, "") || "/";
+    const target = targetOf(full, path);
     const trace: RequestTrace = {};
     if (config.debugMode) {
       logDebug(full.log, "client request", {
@@ -258,9 +368,11 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     }
     let response: Response;
     let failure: string | undefined;
-    const ctx: RequestContext = { deps: full, url, params: {}, trace, headers: {} };
+    const headers: Record<string, string> = {};
     try {
-      response = await dispatch(request, ctx, path);
+      const basePath = target.slug === undefined ? "" : servicePath(target.slug);
+      const ctx = { deps: full, url, params: {}, trace, basePath, headers };
+      response = await dispatch(request, ctx, target);
     } catch (error) {
       const apiError = toApiError(error);
       failure = apiError.status === 500
@@ -268,9 +380,10 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         : apiError.cause === undefined
         ? apiError.message
         : `${apiError.message} (${apiError.cause})`;
-      response = errorResponse(apiError, dialectOf(request, path));
+      response = errorResponse(apiError, dialectOf(request, target.path));
     }
-    withHeaders(response, ctx.headers);
+    withHeaders(response, headers);
+    if (isClientPath(target.path)) response = withCors(response, config.corsOrigins, request);
     const log = () =>
       logRequest(full.log, {
         method: request.method,
@@ -279,6 +392,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         model: trace.model,
         user: trace.user,
+        service: trace.service,
         upstreamRequestId: trace.upstreamRequestId,
         error: failure ?? trace.streamError,
       });

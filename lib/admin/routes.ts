@@ -21,7 +21,7 @@ import {
   validateUserName,
 } from "../governance/keys.ts";
 import { effectiveLimits } from "../governance/limits.ts";
-import { listUsage } from "../governance/usage.ts";
+import { listUsage, type UsageDimension, type UsageRow } from "../governance/usage.ts";
 import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
 
 /** What an admin handler gets: the KV store and config, the parsed URL and path parameters. */
@@ -197,10 +197,55 @@ async function patchUserRoute(
   return Response.json(await userView(deps, user));
 }
 
+/** What `group_by` can sum usage by, besides the day. */
+type UsageGrouping = UsageDimension;
+const GROUPINGS: readonly UsageGrouping[] = ["model", "service"];
+
+/** The `group_by` query parameter: `model`, `service`, or undefined when absent. */
+function groupingParam(url: URL): UsageGrouping | undefined {
+  const raw = url.searchParams.get("group_by");
+  if (raw === null) return undefined;
+  if (!(GROUPINGS as readonly string[]).includes(raw)) {
+    throw invalidField(
+      "group_by",
+      `Invalid group_by=${JSON.stringify(raw)}: expected ${GROUPINGS.join(" or ")}`,
+    );
+  }
+  return raw as UsageGrouping;
+}
+
+/** Rows of one dimension summed over users: one row per day and model, or per day and service. */
+function sumOverUsers(rows: readonly UsageRow[]): Omit<UsageRow, "user">[] {
+  const groups = new Map<string, Omit<UsageRow, "user">>();
+  for (const { user: _user, ...row } of rows) {
+    const id = JSON.stringify([row.date, row.model, row.service]);
+    const group = groups.get(id);
+    if (!group) {
+      groups.set(id, row);
+      continue;
+    }
+    group.requests += row.requests;
+    group.prompt_tokens += row.prompt_tokens;
+    group.completion_tokens += row.completion_tokens;
+    group.weighted_tokens = Math.round((group.weighted_tokens + row.weighted_tokens) * 1000) / 1000;
+  }
+  const key = (row: Omit<UsageRow, "user">) => `${row.date}\n${row.model ?? row.service}`;
+  return [...groups.values()].sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+}
+
 async function usageRoute(_request: Request, deps: AdminContext): Promise<Response> {
   const user = await userParam(deps);
   const days = integerParam(deps.url, "days", { min: 1, max: 366, fallback: 7 });
+  const groupBy = groupingParam(deps.url);
   await deps.settled();
-  const data = await listUsage(deps.kv, { user, days, now: deps.now() });
-  return Response.json({ object: "list", user: user ?? null, days, data });
+  const now = deps.now();
+  const rows = await listUsage(deps.kv, { user, days, now, groupBy: [groupBy ?? "model"] });
+  const data = groupBy ? sumOverUsers(rows) : rows;
+  return Response.json({
+    object: "list",
+    user: user ?? null,
+    days,
+    group_by: groupBy ?? null,
+    data,
+  });
 }

@@ -110,7 +110,7 @@ export async function runChat(
     if (config.debugMode) logDebug(ctx.log, "upstream response", body);
     trace.upstreamRequestId ??= (body as { id?: string })?.id;
     const events = applyStopSequences(
-      completionEvents(body, config.upstreamApiKeys),
+      completionEvents(body, operatorKeys(config)),
       plan.stopSequences,
     );
     const answer = collectAnswer(events);
@@ -129,7 +129,7 @@ export async function runChat(
       decodeSse(call.response.body),
       (error) => readFailure(error, call.timedOut(), timeoutMs),
       (id) => trace.upstreamRequestId ??= id,
-      config.upstreamApiKeys,
+      operatorKeys(config),
     ),
     plan.stopSequences,
   );
@@ -148,6 +148,11 @@ export async function runChat(
     },
   });
   return new Response(body, { headers: SSE_HEADERS });
+}
+
+/** Every Z.ai key of every service: what upstream errors are redacted of. */
+function operatorKeys(config: Readonly<Config>): string[] {
+  return config.services.flatMap((service) => [...service.keys]);
 }
 
 /** A signal that aborts when `decision` rejects. */

@@ -1,5 +1,8 @@
 /** The one validated, frozen configuration, read from the environment. */
 
+import { ConfigError } from "./config_error.ts";
+import { readServices, type Service } from "./services.ts";
+
 /** How OpenAI-route responses carry GLM thinking. */
 export type ReasoningOutput = "reasoning_content" | "think_tags" | "none";
 
@@ -30,18 +33,16 @@ export interface Config {
   modelAliases: readonly ModelAlias[];
   /** Largest request body accepted, in bytes (413 beyond). */
   maxBodyBytes: number;
+  /** The upstreams under `/s/{slug}`, in order; the first is the default (root routes). */
+  services: readonly Readonly<Service>[];
+  /** Origins allowed to call the client routes from a browser; `["*"]` allows any. */
+  corsOrigins: readonly string[];
 }
 
 /** The `DEFAULT_KEY` a fresh install ships with; the server warns while it is in use. */
 export const BUILTIN_DEFAULT_KEY = "sk-your-key";
 
-/** Thrown when a variable has an invalid value; the message names the variable. */
-export class ConfigError extends Error {
-  constructor(variable: string, value: string, expected: string) {
-    super(`Invalid ${variable}=${JSON.stringify(value)}: expected ${expected}`);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 type Env = Record<string, string | undefined>;
 
@@ -97,6 +98,27 @@ function readReasoningOutput(env: Env): ReasoningOutput {
   throw new ConfigError("REASONING_OUTPUT", raw, "reasoning_content, think_tags or none");
 }
 
+/** `CORS_ORIGINS`: `*` (the default), or comma-separated origins such as `https://app.example`. */
+function readCorsOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS?.trim() ?? "";
+  const parts = raw.split(",").map((part) => part.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.includes("*")) return ["*"];
+  return parts.map((part) => {
+    try {
+      const url = new URL(part);
+      const bare = url.pathname === "/" && !url.search && !url.hash && !url.username;
+      if (/^https?:$/.test(url.protocol) && bare) return url.origin;
+    } catch {
+      // Reported below.
+    }
+    throw new ConfigError(
+      "CORS_ORIGINS",
+      raw,
+      `* or comma-separated origins such as https://app.example.com (no path): ${part} is not one`,
+    );
+  });
+}
+
 function readKvPath(env: Env): string {
   const raw = env.KV_PATH?.trim() ?? "";
   if (/^https?:/i.test(raw)) readUrl(env, "KV_PATH", raw);
@@ -106,7 +128,7 @@ function readKvPath(env: Env): string {
 /** Reads and validates every variable of the contract; throws {@link ConfigError} on a bad value. */
 export function loadConfig(env: Env): Readonly<Config> {
   const keys = (env.UPSTREAM_API_KEY ?? "").split(",").map((k) => k.trim()).filter(Boolean);
-  return Object.freeze({
+  const config: Omit<Config, "services" | "corsOrigins"> = {
     port: readInt(env, "PORT", 9090, 0, 65535),
     host: env.HOST?.trim() || "0.0.0.0",
     defaultKey: env.DEFAULT_KEY === undefined ? BUILTIN_DEFAULT_KEY : env.DEFAULT_KEY.trim(),
@@ -125,6 +147,11 @@ export function loadConfig(env: Env): Readonly<Config> {
     reasoningOutput: readReasoningOutput(env),
     modelAliases: Object.freeze(readAliases(env)),
     maxBodyBytes: MAX_BODY_BYTES,
+  };
+  return Object.freeze({
+    ...config,
+    services: readServices(env, { url: config.upstreamUrl, keys: config.upstreamApiKeys }),
+    corsOrigins: Object.freeze(readCorsOrigins(env)),
   });
 }
 

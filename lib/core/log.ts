@@ -8,6 +8,8 @@ export interface RequestLog {
   durationMs: number;
   model?: string;
   user?: string;
+  /** The slug of the service a client request was for. */
+  service?: string;
   upstreamRequestId?: string;
   error?: string;
 }
@@ -53,6 +55,8 @@ export interface RequestTrace {
   model?: string;
   upstreamRequestId?: string;
   user?: string;
+  /** The slug of the service the request was for (client routes and `/s/{slug}`). */
+  service?: string;
   /** Set by streaming routes: resolves when the stream has ended. */
   streamEnd?: Promise<void>;
   /** Why a stream ended early, if it did. */

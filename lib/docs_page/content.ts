@@ -1,6 +1,7 @@
-/** The docs page's markup: layout, introduction, authentication, key check and examples. */
+/** The docs page's markup: layout, introduction, authentication, key check, examples, services. */
 
 import { BUILTIN_DEFAULT_KEY, type Config } from "../core/config.ts";
+import type { Service } from "../core/services.ts";
 import {
   apiExamples,
   claudeCodeExamples,
@@ -13,6 +14,7 @@ import {
 import { codexSection, responsesSection } from "./codex.ts";
 import { code, codeBlock, formatNumber, markup, SafeHtml } from "./html.ts";
 import { errorsSection, limitsSection, modelsSection, routesSection } from "./reference.ts";
+import { serviceLine, servicesSection } from "./services.ts";
 import { PAGE_SCRIPT } from "./script.ts";
 import { PAGE_STYLE } from "./style.ts";
 import { MODELS } from "../core/models.ts";
@@ -22,6 +24,10 @@ import { VERSION } from "../core/version.ts";
 export interface DocsView extends ExampleContext {
   /** The per-response CSP nonce of the inline style and script. */
   nonce: string;
+  /** The service the page documents. */
+  service: Readonly<Service>;
+  /** `/s/{slug}` on a service's own page, empty at the root. */
+  basePath: string;
 }
 
 const ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E" +
@@ -45,6 +51,7 @@ const SECTIONS: readonly (readonly [string, string])[] = [
   ["limits", "Limits"],
   ["errors", "Errors"],
   ["routes", "Routes"],
+  ["services", "Other services"],
 ];
 
 function examples(list: Example[]): SafeHtml[] {
@@ -60,11 +67,11 @@ to a secret value, or to an empty value to turn it off, and restart.</p>
 </div>`;
 }
 
-function hero({ config, origin }: ExampleContext): SafeHtml {
-  const upstream = config.upstreamApiKeys.length > 0
+function hero({ config, origin, service, basePath }: DocsView): SafeHtml {
+  const upstream = service.keys.length > 0
     ? markup`<span class="ok">connected to Z.ai</span>`
     : markup`<span class="warn">not connected to Z.ai yet: chat requests get 503 until the operator
-sets ${code("UPSTREAM_API_KEY")}</span>`;
+sets ${code(service.keysEnv)}</span>`;
   const budget = config.dailyTokenBudget === 0
     ? "No daily token budget"
     : `${formatNumber(config.dailyTokenBudget)} weighted tokens per user per day`;
@@ -82,8 +89,19 @@ Claude Code, Codex, pi. Point the client at a base URL below and send the key yo
 <li><strong>${formatNumber(config.rateLimitRpm)}</strong> requests per minute per key</li>
 <li>${budget}</li>
 </ul>
-<p class="fine">These URLs follow the address you opened this page with. This server is ${upstream}.</p>
+<p class="fine">These URLs follow the address you opened this page with; ${
+    serviceLine(service, basePath)
+  }. This service is ${upstream}.</p>
 </section>`;
+}
+
+function corsNote(config: Readonly<Config>): SafeHtml {
+  const from = config.corsOrigins.includes("*")
+    ? markup`from any origin`
+    : markup`from ${config.corsOrigins.map((origin, i) => [i ? ", " : "", code(origin)])}`;
+  return markup`<p>Browser apps may call these routes ${from} (CORS; set by ${
+    code("CORS_ORIGINS")
+  }). Keep keys out of pages other people load: anyone who can read the page can use the key.</p>`;
 }
 
 function authSection(config: Readonly<Config>): SafeHtml {
@@ -96,15 +114,16 @@ ${codeBlock("HTTP headers (either one)", headers, "http")}
 <p>A key looks like ${code("sk-")} followed by at least 40 letters and digits and is shown only
 once, when it is created. It belongs to a user, lasts ${formatNumber(config.keyLifetimeDays)} days,
 and a user holds at most ${formatNumber(config.maxKeysPerUser)} active keys.</p>
+${corsNote(config)}
 </section>`;
 }
 
-function keyCheckSection({ origin }: ExampleContext): SafeHtml {
+function keyCheckSection({ origin, basePath }: DocsView): SafeHtml {
   return markup`<section id="check-key" aria-labelledby="check-key-h">
 <h2 id="check-key-h">Check a key</h2>
 <p>See which user a key belongs to, when it expires, its limits and today's usage. The key goes
 only to this server (${code("GET /v1/key")}); the page keeps nothing.</p>
-<form id="key-form" class="key-form" hidden>
+<form id="key-form" class="key-form" data-key-url="${basePath}/v1/key" hidden>
 <label for="key-input">API key</label>
 <div class="key-row">
 <input id="key-input" type="password" autocomplete="off" spellcheck="false" placeholder="sk-…" required>
@@ -171,7 +190,10 @@ function toc(): SafeHtml {
 
 /** The whole page as one HTML document. */
 export function docsPageHtml(view: DocsView): string {
-  const { config, nonce } = view;
+  const { config, nonce, service, basePath } = view;
+  const title = basePath
+    ? `ZtoApi · ${service.name}`
+    : "ZtoApi · GLM models for OpenAI and Anthropic clients";
   return markup`<!doctype html>
 <html lang="en">
 <head>
@@ -180,7 +202,7 @@ export function docsPageHtml(view: DocsView): string {
 <meta name="color-scheme" content="light dark">
 <meta name="referrer" content="no-referrer">
 <meta name="description" content="How to use this ZtoApi gateway: base URLs, keys, examples, models, limits and errors.">
-<title>ZtoApi · GLM models for OpenAI and Anthropic clients</title>
+<title>${title}</title>
 <link rel="icon" href="${ICON}">
 <style nonce="${nonce}">${new SafeHtml(PAGE_STYLE)}</style>
 </head>
@@ -206,6 +228,7 @@ ${modelsSection(config)}
 ${limitsSection(config)}
 ${errorsSection()}
 ${routesSection(config)}
+${servicesSection(config, basePath)}
 </main>
 </div>
 <footer class="site-footer">

@@ -9,7 +9,10 @@ export const KEY_PLACEHOLDER = "YOUR_KEY";
 /** What every example needs to know. */
 export interface ExampleContext {
   config: Readonly<Config>;
-  /** `scheme://host[:port]` as the visitor reached the server. */
+  /**
+   * The base URL of the page's service as the visitor reached the server: `scheme://host[:port]`,
+   * followed by `/s/{slug}` on a service's own page. OpenAI clients add `/v1`.
+   */
   origin: string;
 }
 

@@ -1,6 +1,7 @@
-/** The docs page at `/` and `/docs`: one self-contained response from Config and MODELS. */
+/** The docs page at `/`, `/docs` and `/s/{slug}/`: one self-contained response from Config and MODELS. */
 
 import type { Config } from "../core/config.ts";
+import type { Service } from "../core/services.ts";
 import { docsPageHtml } from "./content.ts";
 
 const HOST_PATTERN = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*\.?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
@@ -49,10 +50,31 @@ export function contentSecurityPolicy(nonce: string): string {
   ].join("; ");
 }
 
+/** Which page: the service it documents and where its routes are. */
+export interface DocsPageOptions {
+  /** The request's parsed URL (default: parsed from the request). */
+  url?: URL;
+  /** The service the page documents (default: the first one, which the root routes serve). */
+  service?: Readonly<Service>;
+  /** `/s/{slug}` on a service's own page; empty (the default) at the root. */
+  basePath?: string;
+}
+
 /** Renders the docs page for this request (headers only for HEAD). */
-export function renderDocsPage(request: Request, config: Readonly<Config>, url: URL): Response {
+export function renderDocsPage(
+  request: Request,
+  config: Readonly<Config>,
+  options: DocsPageOptions = {},
+): Response {
   const nonce = makeNonce();
-  const body = docsPageHtml({ config, origin: publicOrigin(request, url), nonce });
+  const basePath = options.basePath ?? "";
+  const body = docsPageHtml({
+    config,
+    origin: publicOrigin(request, options.url) + basePath,
+    nonce,
+    service: options.service ?? config.services[0],
+    basePath,
+  });
   return new Response(request.method === "HEAD" ? null : body, {
     headers: {
       "content-type": "text/html; charset=utf-8",

@@ -12,7 +12,8 @@ export function formatWeight(weight: number): string {
   return `${weight}×`;
 }
 
-function yesNo(value: boolean): SafeHtml {
+/** A Yes / No cell. */
+export function yesNo(value: boolean): SafeHtml {
   return value ? markup`<span class="yes">Yes</span>` : markup`<span class="no">No</span>`;
 }
 
@@ -134,7 +135,7 @@ const ERRORS: readonly (readonly [number, Cell, Cell])[] = [
   [403, "Key disabled or expired, or user disabled.", "Ask the operator for a new key."],
   [
     404,
-    "Unknown path.",
+    "Unknown path, or unknown service under /s/{slug}.",
     markup`Check the base URL: OpenAI clients need ${code("/v1")}, Anthropic clients not.`,
   ],
   [
@@ -155,8 +156,8 @@ const ERRORS: readonly (readonly [number, Cell, Cell])[] = [
   ],
   [
     503,
-    "Z.ai is not configured on this server.",
-    markup`The operator must set ${code("UPSTREAM_API_KEY")}.`,
+    "The service has no Z.ai key yet, or the operator disabled it.",
+    "Use another service (see Other services), or ask the operator.",
   ],
   [504, "Z.ai did not answer in time.", "Retry, stream, or send a shorter request."],
 ];
@@ -209,6 +210,8 @@ const ROUTES: readonly (readonly [string, string, string])[] = [
     "OpenAI Responses API (Codex), streaming or not; nothing stored.",
   ],
   ["GET /v1/key", "client key", "Your key: user, name, expiry, limits, today's usage."],
+  ["/s/{slug}/…", "as the route", "Every route above and this page, for one service."],
+  ["OPTIONS on client routes", "none", "CORS preflight (204)."],
   ["/admin/*", "ADMIN_KEY", "Key and user management, usage (below)."],
 ];
 
@@ -222,7 +225,10 @@ const ADMIN_ROUTES: readonly (readonly [string, string])[] = [
     "PATCH /admin/users/{user}",
     'Per-user overrides: {"disabled"?,"rate_limit_rpm"?,"daily_token_budget"?}.',
   ],
-  ["GET /admin/usage?user=U&days=N", "Usage per day and model: requests, tokens, weighted tokens."],
+  [
+    "GET /admin/usage?user=U&days=N",
+    "Usage per day and model: requests, tokens, weighted tokens; &group_by=service sums it per service.",
+  ],
 ];
 
 /** The routes section, including the admin API and whether it is enabled here. */

@@ -157,7 +157,7 @@ export const PAGE_SCRIPT = String.raw`
     button.disabled = true;
     showStatus("Checking…", "");
     try {
-      const response = await fetch("/v1/key", {
+      const response = await fetch(form.dataset.keyUrl || "/v1/key", {
         headers: { "Authorization": "Bearer " + key },
         cache: "no-store",
         credentials: "omit",

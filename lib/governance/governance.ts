@@ -39,10 +39,11 @@ export interface Governance {
   /** Authenticates the key (401 missing or unknown, 503 KV down) and asks for a decision. */
   admit(apiKey: string | undefined): Promise<Admission>;
   /**
-   * Adds a finished request's tokens to the caller's usage. It counts at once for this process's
-   * decisions and reads; the KV write follows (a failure is logged, never thrown).
+   * Adds a finished request's tokens to the caller's usage (under `service`, the slug of the
+   * service it went to, when given). It counts at once for this process's decisions and reads;
+   * the KV write follows (a failure is logged, never thrown).
    */
-  record(caller: Caller, model: string, usage: Usage): void;
+  record(caller: Caller, model: string, usage: Usage, service?: string): void;
   /** The `GET /v1/key` body: the caller's user, key name, expiry, limits, today's usage, what remains. */
   describe(caller: Caller): Promise<Record<string, unknown>>;
   /** Resolves once every usage passed to `record` so far is written. */
@@ -118,8 +119,8 @@ export function createGovernance(deps: GovernanceDeps): Governance {
       decision.catch(() => {}); // awaited by the caller; never "unhandled" while it waits
       return { caller: state.caller, startEarly, decision };
     },
-    record(caller, model, usage) {
-      const write = recorder.record({ user: caller.user, model, usage, now: now() })
+    record(caller, model, usage, service) {
+      const write = recorder.record({ user: caller.user, model, service, usage, now: now() })
         .catch((error) =>
           log(JSON.stringify({
             time: new Date().toISOString(),
@@ -128,6 +129,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
             }`,
             user: caller.user,
             model,
+            service,
             prompt_tokens: usage.promptTokens,
             completion_tokens: usage.completionTokens,
           }))

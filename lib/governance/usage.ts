@@ -1,4 +1,7 @@
-/** Weighted daily usage per user and model in Deno KV: recording, the listing, and this process's ledger. */
+/**
+ * Weighted daily usage per user, model and service in Deno KV: recording, the listing, and this
+ * process's ledger. The budget reads one total per user and day, across services.
+ */
 
 import type { Usage } from "../core/glm.ts";
 import { isBusy } from "../core/kv.ts";
@@ -12,20 +15,37 @@ const MAX_MODEL_KEY_LENGTH = 100;
 
 /** One counter of a usage record. */
 export type UsageField = "requests" | "prompt" | "completion" | "weighted";
-/** Requests, tokens and weighted tokens of one user and model on one UTC day. */
+/** What usage rows can be grouped by, besides day and user. */
+export type UsageDimension = "model" | "service";
+/** Requests, tokens and weighted tokens of one user on one UTC day, per model and/or service. */
 export interface UsageRow {
   date: string;
   user: string;
-  model: string;
+  /** When grouped by model. */
+  model?: string;
+  /** When grouped by service: its slug, or null for usage recorded before services existed. */
+  service?: string | null;
   requests: number;
   prompt_tokens: number;
   completion_tokens: number;
   weighted_tokens: number;
 }
 
-/** KV key of one usage counter (a `Deno.KvU64`; weighted tokens in thousandths). */
-export function usageKey(day: string, user: string, model: string, field: UsageField): Deno.KvKey {
-  return ["usage", day, user, model, field];
+/**
+ * KV key of one usage counter (a `Deno.KvU64`; weighted tokens in thousandths). Without a service
+ * (usage recorded before services existed, or by a caller that names none), the key has no
+ * service part.
+ */
+export function usageKey(
+  day: string,
+  user: string,
+  model: string,
+  field: UsageField,
+  service?: string,
+): Deno.KvKey {
+  return service === undefined
+    ? ["usage", day, user, model, field]
+    : ["usage", day, user, model, service, field];
 }
 /** KV key of a user's weighted tokens of one day, in thousandths: what the budget check reads. */
 export function usageTotalKey(day: string, user: string): Deno.KvKey {
@@ -56,11 +76,12 @@ function weightedMilli(model: string, usage: Usage): bigint {
   return BigInt(Math.round(modelWeight(model) * MILLI)) * tokens;
 }
 
-/** Usage of one user, model and day waiting for the next commit. */
+/** Usage of one user, model, service and day waiting for the next commit. */
 interface PendingUsage {
   day: string;
   user: string;
   model: string;
+  service?: string;
   requests: bigint;
   prompt: bigint;
   completion: bigint;
@@ -140,14 +161,18 @@ export class UsageRecorder {
   }
 
   /** Adds a request's usage to its user's day; resolves once it is written, rejects if it cannot be. */
-  record(options: { user: string; model: string; usage: Usage; now: number }): Promise<void> {
+  record(
+    options: { user: string; model: string; service?: string; usage: Usage; now: number },
+  ): Promise<void> {
     const day = utcDay(options.now);
     const model = modelKeyPart(options.model);
-    const id = `${day}\n${options.user}\n${model}`;
+    const { service } = options;
+    const id = `${day}\n${options.user}\n${model}\n${service ?? ""}`;
     const entry = this.#pending.get(id) ?? {
       day,
       user: options.user,
       model,
+      service,
       requests: 0n,
       prompt: 0n,
       completion: 0n,
@@ -207,10 +232,10 @@ function usageMutations(records: PendingUsage[]): Deno.KvMutation[] {
   const mutations: Deno.KvMutation[] = [];
   for (const r of records) {
     mutations.push(
-      sum(usageKey(r.day, r.user, r.model, "requests"), r.requests),
-      sum(usageKey(r.day, r.user, r.model, "prompt"), r.prompt),
-      sum(usageKey(r.day, r.user, r.model, "completion"), r.completion),
-      sum(usageKey(r.day, r.user, r.model, "weighted"), r.weighted),
+      sum(usageKey(r.day, r.user, r.model, "requests", r.service), r.requests),
+      sum(usageKey(r.day, r.user, r.model, "prompt", r.service), r.prompt),
+      sum(usageKey(r.day, r.user, r.model, "completion", r.service), r.completion),
+      sum(usageKey(r.day, r.user, r.model, "weighted", r.service), r.weighted),
     );
     const total = totals.get(`${r.day}\n${r.user}`) ??
       { key: usageTotalKey(r.day, r.user), weighted: 0n };
@@ -239,11 +264,15 @@ export function weightedOf(entry: Deno.KvEntryMaybe<Deno.KvU64>): number {
   return entry.value ? Number(entry.value.value) / MILLI : 0;
 }
 
-/** Usage rows of the last `days` UTC days up to `now`, for one user or all, by day, user, model. */
+/**
+ * Usage rows of the last `days` UTC days up to `now`, for one user or all, by day, user and
+ * `groupBy` (default: model; counters of the other dimension are summed).
+ */
 export async function listUsage(
   kv: Deno.Kv,
-  options: { user?: string; days: number; now: number },
+  options: { user?: string; days: number; now: number; groupBy?: readonly UsageDimension[] },
 ): Promise<UsageRow[]> {
+  const groupBy = options.groupBy ?? ["model"];
   const days = Array.from(
     { length: options.days },
     (_, i) => utcDay(options.now - (options.days - 1 - i) * DAY_MS),
@@ -254,30 +283,27 @@ export async function listUsage(
   const lists = await Promise.all(selectors.map((selector) => Array.fromAsync(kv.list(selector))));
   const rows = new Map<string, UsageRow>();
   for (const entry of lists.flat() as Deno.KvEntry<Deno.KvU64>[]) {
-    const [, date, user, model, field] = entry.key as string[];
-    const id = `${date}\n${user}\n${model}`;
-    const row = rows.get(id) ?? newRow(date, user, model);
+    // ["usage", day, user, model, field], or with the service before the field.
+    const key = entry.key as string[];
+    const [, date, user, model] = key;
+    const group: Pick<UsageRow, "model" | "service"> = {};
+    if (groupBy.includes("model")) group.model = model;
+    if (groupBy.includes("service")) group.service = key.length === 6 ? key[4] : null;
+    const id = JSON.stringify([date, user, group.model, group.service]);
+    const row = rows.get(id) ?? { date, user, ...group, ...ZERO };
     rows.set(id, row);
-    setField(row, field as UsageField, Number(entry.value.value));
+    addField(row, key[key.length - 1] as UsageField, Number(entry.value.value));
   }
+  // Weighted tokens were summed in thousandths, so that fractional weights add up exactly.
+  for (const row of rows.values()) row.weighted_tokens /= MILLI;
   return [...rows.values()];
 }
 
-function newRow(date: string, user: string, model: string): UsageRow {
-  return {
-    date,
-    user,
-    model,
-    requests: 0,
-    prompt_tokens: 0,
-    completion_tokens: 0,
-    weighted_tokens: 0,
-  };
-}
+const ZERO = { requests: 0, prompt_tokens: 0, completion_tokens: 0, weighted_tokens: 0 };
 
-function setField(row: UsageRow, field: UsageField, value: number): void {
-  if (field === "requests") row.requests = value;
-  else if (field === "prompt") row.prompt_tokens = value;
-  else if (field === "completion") row.completion_tokens = value;
-  else row.weighted_tokens = value / MILLI;
+function addField(row: UsageRow, field: UsageField, value: number): void {
+  if (field === "requests") row.requests += value;
+  else if (field === "prompt") row.prompt_tokens += value;
+  else if (field === "completion") row.completion_tokens += value;
+  else row.weighted_tokens += value;
 }

@@ -12,7 +12,9 @@ import { MODELS, UNKNOWN_MODEL_WEIGHT } from "../../lib/core/models.ts";
 type Env = Record<string, string>;
 
 async function render(env: Env = {}, headers: HeadersInit = {}, url = "http://localhost:9090/") {
-  const response = renderDocsPage(new Request(url, { headers }), loadConfig(env), new URL(url));
+  const response = renderDocsPage(new Request(url, { headers }), loadConfig(env), {
+    url: new URL(url),
+  });
   return { response, html: await response.text() };
 }
 

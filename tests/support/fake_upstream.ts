@@ -230,6 +230,8 @@ export interface FakeUpstreamOptions {
   script?: (body: unknown) => Script | undefined;
   /** Keep every request in `requests` (default true; the benchmark turns it off). */
   record?: boolean;
+  /** The keys it accepts (default: {@link FAKE_UPSTREAM_KEY}); any other gets 401 code 1002. */
+  keys?: string[];
 }
 
 /** Starts a fake Z.ai on 127.0.0.1 with a random port. */
@@ -238,6 +240,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
   const requests: RecordedRequest[] = [];
   const abortWaiters: (() => void)[] = [];
   const state = { aborted: 0 };
+  const keys = new Set(options.keys ?? [FAKE_UPSTREAM_KEY]);
   const onAbort = () => {
     state.aborted++;
     abortWaiters.shift()?.();
@@ -267,7 +270,8 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
         status: 404,
       });
     }
-    if (request.headers.get("authorization") !== "Bearer test-upstream-key") {
+    const key = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+    if (!keys.has(key)) {
       return Response.json({
         error: {
           code: "1002",
