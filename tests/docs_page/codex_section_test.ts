@@ -8,7 +8,8 @@ type Env = Record<string, string>;
 
 async function render(env: Env = {}, headers: HeadersInit = {}): Promise<string> {
   const url = "http://localhost:9090/";
-  return await renderDocsPage(new Request(url, { headers }), loadConfig(env), new URL(url)).text();
+  return await renderDocsPage(new Request(url, { headers }), loadConfig(env), { url: new URL(url) })
+    .text();
 }
 
 function unescape(text: string): string {
