@@ -163,6 +163,7 @@ async function dispatch(request: Request, ctx: RequestContext, path: string): Pr
         url: ctx.url,
         params,
         settled: () => deps.governance.settled(),
+        upstreamState: () => [deps.upstream.state()],
       };
       return await route.methods[method](request, admin).catch((error) => {
         throw storeError(error);
@@ -233,6 +234,11 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
       keys: config.upstreamApiKeys,
       timeoutMs: config.upstreamTimeoutMs,
       fetch: withDefaults.fetch,
+      retries: config.upstreamRetries,
+      concurrency: config.upstreamConcurrency,
+      queueTimeoutMs: config.upstreamQueueTimeoutMs,
+      now: withDefaults.now,
+      log: withDefaults.log,
     }),
   };
   return async (request) => {
@@ -265,6 +271,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         model: trace.model,
         user: trace.user,
         upstreamRequestId: trace.upstreamRequestId,
+        queuedMs: trace.queuedMs,
         error: failure ?? trace.streamError,
       });
     if (trace.streamEnd) trace.streamEnd.then(log);

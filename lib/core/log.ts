@@ -9,6 +9,8 @@ export interface RequestLog {
   model?: string;
   user?: string;
   upstreamRequestId?: string;
+  /** Milliseconds the request waited for an upstream slot. */
+  queuedMs?: number;
   error?: string;
 }
 
@@ -40,6 +42,8 @@ export interface RequestTrace {
   streamEnd?: Promise<void>;
   /** Why a stream ended early, if it did. */
   streamError?: string;
+  /** Milliseconds the request waited for an upstream slot (set once it went upstream). */
+  queuedMs?: number;
 }
 
 /** Writes one structured request line. */
