@@ -9,7 +9,7 @@ import { ADMIN_KEY, logLines, upstreamState, waitFor } from "../support/upstream
 
 const REQUEST = { model: "glm-4.6", messages: ask("hi") };
 
-/** Sends a chat request without waiting; `abort()` makes its client leave. */
+/** Sends a chat request without waiting; `abort()` (or leaving its scope) makes its client leave. */
 function sendChat(gw: TestGateway, body: unknown, key = TEST_KEY) {
   const client = new AbortController();
   const reply = gw.fetch(`${gw.url}/v1/chat/completions`, {
@@ -19,7 +19,15 @@ function sendChat(gw: TestGateway, body: unknown, key = TEST_KEY) {
     signal: client.signal,
   }).then(async (response) => ({ status: response.status, text: await response.text() }))
     .catch(() => undefined);
-  return { reply, abort: () => client.abort() };
+  const abort = () => client.abort();
+  return {
+    reply,
+    abort,
+    async [Symbol.asyncDispose]() {
+      abort();
+      await reply;
+    },
+  };
 }
 
 async function queued(gw: TestGateway): Promise<number> {
@@ -81,13 +89,15 @@ Deno.test("the queue takes turns between users: B's one request passes A's eight
   const order: string[] = [];
   const send = (who: string, key: string, i: number) =>
     sendChat(gw, { ...REQUEST, messages: ask(`${who}${i}`) }, key).reply.then((reply) => {
-      assert.equal(reply?.status, 200, reply?.text);
       order.push(`${who}${i}`);
+      return reply;
     });
   const alice = Array.from({ length: 8 }, (_, i) => send("A", TEST_KEY, i));
   await waitFor(async () => (await queued(gw)) === 7, "A's requests are queued");
   const bobs = send("B", bob.key, 0);
-  await Promise.all([...alice, bobs]);
+  for (const reply of await Promise.all([...alice, bobs])) {
+    assert.equal(reply?.status, 200, reply?.text);
+  }
   assert.equal(order.length, 9);
   assert.ok(order.indexOf("B0") <= 2, `B answered within two turns: ${order.join(" ")}`);
   assert.equal(gw.upstream.maxInFlight, 1);
@@ -98,7 +108,7 @@ Deno.test("a full queue → 429 with Retry-After after UPSTREAM_QUEUE_TIMEOUT_MS
     env: { UPSTREAM_CONCURRENCY: "1", UPSTREAM_QUEUE_TIMEOUT_MS: "200" },
   });
   gw.upstream.enqueue({ kind: "hang" });
-  const holder = sendChat(gw, REQUEST);
+  await using holder = sendChat(gw, REQUEST);
   await waitFor(() => gw.upstream.requests.length === 1, "the first request holds the slot");
 
   const openai = await postChat(gw, { ...REQUEST, stream: true });
@@ -132,15 +142,15 @@ Deno.test("a full queue → 429 with Retry-After after UPSTREAM_QUEUE_TIMEOUT_MS
 Deno.test("a client that leaves while queued frees its place and never reaches Z.ai", async () => {
   await using gw = await startGateway({ env: { ADMIN_KEY, UPSTREAM_CONCURRENCY: "1" } });
   gw.upstream.enqueue({ kind: "hang" });
-  const holder = sendChat(gw, REQUEST);
+  await using holder = sendChat(gw, REQUEST);
   await waitFor(() => gw.upstream.requests.length === 1, "the first request holds the slot");
-  const leaver = sendChat(gw, { ...REQUEST, messages: ask("leaving") });
+  await using leaver = sendChat(gw, { ...REQUEST, messages: ask("leaving") });
   await waitFor(async () => (await queued(gw)) === 1, "the second request waits");
   leaver.abort();
   await leaver.reply;
   await waitFor(async () => (await queued(gw)) === 0, "its place is freed");
 
-  const stayer = sendChat(gw, { ...REQUEST, messages: ask("staying") });
+  await using stayer = sendChat(gw, { ...REQUEST, messages: ask("staying") });
   await waitFor(async () => (await queued(gw)) === 1, "the third request waits");
   holder.abort();
   await holder.reply;

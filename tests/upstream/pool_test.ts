@@ -93,7 +93,7 @@ Deno.test("a key Z.ai refuses is logged once without the key, and the others car
 
 Deno.test("every key refused → 502 naming UPSTREAM_API_KEY, never the client's 401", async () => {
   await using gw = await twoKeyGateway({ accepted: [] });
-  for (const stream of [false, true]) {
+  for (const stream of [false, true, false]) {
     const reply = await postChat(gw, { ...REQUEST, stream });
     assert.equal(reply.status, 502);
     assert.equal(reply.json.error.type, "api_error");
@@ -101,7 +101,7 @@ Deno.test("every key refused → 502 naming UPSTREAM_API_KEY, never the client's
     assert.match(reply.json.error.message, /your key is fine/);
     assert.ok(!reply.text.includes("secret"), "no upstream key in the answer");
   }
-  assert.equal(gw.upstream.requests.length, 2, "each key tried once");
+  assert.equal(gw.upstream.requests.length, 2, "each key tried once, then left out");
 });
 
 Deno.test("keys are chosen by least in flight, not in turn", async () => {
