@@ -231,7 +231,12 @@ async function callThroughPool(
       if (attempt.kind === "final" || isFailover(attempt.kind) || retriesLeft-- <= 0) {
         throw attempt.error;
       }
-      if (!pool.hasFreeOther(lease.key)) await sleep(backoffMs(), controller.signal);
+      // After a 1302 on a key whose limit is learned, that limit now holds it: the request waits
+      // for a slot in the queue rather than sleeping. Otherwise another key, or a backoff.
+      const waitsInQueue = attempt.kind === "busy" && lease.key.limitSource === "learned";
+      if (!waitsInQueue && !pool.hasFreeOther(lease.key)) {
+        await sleep(backoffMs(), controller.signal);
+      }
     }
   } catch (error) {
     stop();
