@@ -16,7 +16,7 @@ import type { FailureKind } from "./retry.ts";
 const DEFAULT_COOLDOWN_SECONDS = 3600;
 /** A refused key is tried again after this long (it may have been a passing refusal). */
 const REFUSED_RECHECK_MS = 10 * 60_000;
-/** A learned limit goes up by one after this many successes in a row. */
+/** A learned limit goes up by one after this many successes in a row with the key full. */
 const SUCCESSES_PER_RAISE = 20;
 /** Longest Z.ai text kept as a key's reason. */
 const MAX_REASON_CHARS = 300;
@@ -38,7 +38,7 @@ export interface PooledKey {
   /** Most in flight at once; Infinity while unlimited. */
   limit: number;
   limitSource: UpstreamKeyState["limit_source"];
-  /** Successes since the limit last changed or a 1302 came. */
+  /** Successes with the key full since the limit last went up or a 1302 came. */
   successes: number;
   /** When it was last chosen (a sequence number): ties go to the least recently chosen. */
   chosen: number;
@@ -201,7 +201,9 @@ export function createKeyPool(keys: readonly string[], options: KeyPoolOptions):
     },
     recordSuccess(key) {
       key.counts.add("success", now());
-      if (key.limitSource !== "learned" || ++key.successes < SUCCESSES_PER_RAISE) return;
+      // Only successes with every slot taken count: a limit that holds nothing back needs no raise.
+      if (key.limitSource !== "learned" || key.inFlight < key.limit) return;
+      if (++key.successes < SUCCESSES_PER_RAISE) return;
       key.successes = 0;
       key.limit++;
     },

@@ -160,3 +160,51 @@ Deno.test("a client that leaves while queued frees its place and never reaches Z
   assert.deepEqual(prompts, ["hi", "staying"], "the one that left never went upstream");
   assert.equal((await upstreamState(gw)).keys[0].in_flight, 0, "every slot is back");
 });
+
+Deno.test("every way an answer ends gives its slot back exactly once", async () => {
+  await using gw = await startGateway({
+    env: { ADMIN_KEY, UPSTREAM_CONCURRENCY: "1", UPSTREAM_QUEUE_TIMEOUT_MS: "5000" },
+  });
+  const inFlight = async () => (await upstreamState(gw)).keys[0].in_flight;
+  const ends: [string, () => Promise<unknown>][] = [
+    ["a whole stream", () => postChat(gw, { ...REQUEST, stream: true })],
+    ["a whole JSON answer", () => postChat(gw, { ...REQUEST, stream: false })],
+    ["a 400 from Z.ai", () => {
+      gw.upstream.enqueue({
+        kind: "error",
+        status: 400,
+        body: { error: { code: "1214", message: "Invalid messages" } },
+      });
+      return postChat(gw, REQUEST);
+    }],
+    ["a stream cut by Z.ai", () => {
+      gw.upstream.enqueue({ kind: "answer", text: "one two three", resetAfterChunks: 2 });
+      return postChat(gw, { ...REQUEST, stream: true });
+    }],
+    ["a Z.ai error inside the stream", () => {
+      const injectData = JSON.stringify({ error: { code: "1301", message: "Unsafe" } });
+      gw.upstream.enqueue({ kind: "answer", text: "Partial", injectData });
+      return postChat(gw, { ...REQUEST, stream: true });
+    }],
+    ["a client leaving mid-stream", async () => {
+      gw.upstream.enqueue({ kind: "answer", text: "word ".repeat(200), chunkDelayMs: 20 });
+      await using _leaving = sendChat(gw, { ...REQUEST, stream: true });
+      await waitFor(() => gw.upstream.requests.length > 0, "the stream started");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }],
+    ["an Anthropic stream", () =>
+      postRaw(gw, "/v1/messages", {
+        model: "glm-4.6",
+        max_tokens: 100,
+        stream: true,
+        messages: ask("hi"),
+      })],
+  ];
+  for (const [name, end] of ends) {
+    await end();
+    await waitFor(async () => (await inFlight()) === 0, `the slot is back after ${name}`);
+  }
+  const last = await postChat(gw, REQUEST);
+  assert.equal(last.status, 200, "the one slot is still there");
+  assert.equal(await inFlight(), 0, "and was not given back twice");
+});
