@@ -231,10 +231,13 @@ async function callThroughPool(
       if (attempt.kind === "final" || isFailover(attempt.kind) || retriesLeft-- <= 0) {
         throw attempt.error;
       }
-      // After a 1302 on a key whose limit is learned, that limit now holds it: the request waits
-      // for a slot in the queue rather than sleeping. Otherwise another key, or a backoff.
-      const waitsInQueue = attempt.kind === "busy" && lease.key.limitSource === "learned";
-      if (!waitsInQueue && !pool.hasFreeOther(lease.key)) {
+      // After a 1302 that left the key full under its learned limit, the limit now holds the key:
+      // the request waits for a slot in the queue rather than sleeping. Otherwise another key with
+      // a free slot, or a backoff.
+      const { key } = lease;
+      const held = attempt.kind === "busy" && key.limitSource === "learned" &&
+        key.inFlight >= key.limit;
+      if (!held && !pool.hasFreeOther(key)) {
         await sleep(backoffMs(), controller.signal);
       }
     }
