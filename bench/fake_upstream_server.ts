@@ -2,10 +2,12 @@
  * The fake Z.ai in a process of its own, for the benchmark. The last user message picks the answer:
  * `[bench:stream500]` a 500-chunk text stream with a 1 ms gap per chunk (the first with the headers), `[bench:hold]` a slow
  * stream (one chunk every 250 ms, for holding many streams open), anything else a short answer.
- * Every answer waits `--delay` ms (default 20) before its headers. Prints `{"url":…}` once listening
- * and runs until stdin closes or it is killed.
+ * Every answer waits `--delay` ms (default 20) before its headers. `--keys a,b` sets the keys it
+ * accepts, `--concurrency N` how many requests one key may have in flight (1302 beyond it). Prints
+ * `{"url":…}` once listening; answers a `stats` line on stdin with `{"stats":{…}}` (1302s sent, most
+ * in flight on one key); runs until stdin closes or it is killed.
  *
- * Usage: deno run -A bench/fake_upstream_server.ts [--delay 20]
+ * Usage: deno run -A bench/fake_upstream_server.ts [--delay 20] [--keys a,b] [--concurrency 4]
  */
 
 import {
@@ -64,26 +66,44 @@ export function benchScript(body: unknown): Script {
   return SHORT_SCRIPT;
 }
 
-function delayArgument(args: string[]): number {
-  const at = args.indexOf("--delay");
-  if (at === -1) return 20;
-  const value = Number(args[at + 1]);
-  if (!Number.isFinite(value) || value < 0) {
-    throw new Error(`Invalid --delay ${args[at + 1]}: expected milliseconds`);
+/** The value after `name` in `args`, or undefined. */
+function argument(args: string[], name: string): string | undefined {
+  const at = args.indexOf(name);
+  return at === -1 ? undefined : args[at + 1];
+}
+
+/** A whole number argument of at least `min`, or `fallback` when absent. */
+function numberArgument(args: string[], name: string, fallback: number, min: number): number {
+  const raw = argument(args, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) {
+    throw new Error(`Invalid ${name} ${raw}: expected a whole number from ${min}`);
   }
   return value;
 }
 
 if (import.meta.main) {
+  const concurrency = numberArgument(Deno.args, "--concurrency", 0, 0);
   const upstream = startFakeUpstream({
-    delayMs: delayArgument(Deno.args),
+    delayMs: numberArgument(Deno.args, "--delay", 20, 0),
     script: benchScript,
     record: false,
+    keys: argument(Deno.args, "--keys")?.split(","),
+    concurrencyPerKey: concurrency || undefined,
   });
   console.log(JSON.stringify({ url: upstream.url, pid: Deno.pid }));
   // Held streams would keep a graceful shutdown waiting: exit at once.
   Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
   // Stdin closing means the benchmark is gone.
-  for await (const _ of Deno.stdin.readable) { /* drain */ }
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  for await (const text of lines) {
+    if (!text.includes("stats")) continue;
+    const stats = {
+      concurrencyRefusals: upstream.concurrencyRefusals,
+      maxInFlight: upstream.maxInFlight,
+    };
+    console.log(JSON.stringify({ stats }));
+  }
   Deno.exit(0);
 }

@@ -54,9 +54,12 @@ export interface Service {
   url: string;
 }
 
-/** The fake Z.ai, 20 ms before its response headers; its URL is the base of `/chat/completions`. */
-export async function startFake(tmp: string): Promise<Service> {
-  const child = spawnDeno(CONFIG, `${ROOT}bench/fake_upstream_server.ts`, ["--delay", "20"], {
+/**
+ * The fake Z.ai, 20 ms before its response headers unless `args` say otherwise (see
+ * bench/fake_upstream_server.ts); its URL is the base of `/chat/completions`.
+ */
+export async function startFake(tmp: string, args = ["--delay", "20"]): Promise<Service> {
+  const child = spawnDeno(CONFIG, `${ROOT}bench/fake_upstream_server.ts`, args, {
     env: baseEnv(),
     stderrFile: `${tmp}/fake.err`,
   });
@@ -68,11 +71,16 @@ function randomToken(): string {
   return Array.from(crypto.getRandomValues(new Uint8Array(24)), (b) => b.toString(16)).join("");
 }
 
-async function createClientKey(gatewayUrl: string, adminKey: string): Promise<string> {
+/** A client key for `user`, made with `POST /admin/keys`. */
+export async function createClientKey(
+  gatewayUrl: string,
+  adminKey: string,
+  user = "bench",
+): Promise<string> {
   const response = await fetch(`${gatewayUrl}/admin/keys`, {
     method: "POST",
     headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" },
-    body: JSON.stringify({ user: "bench", name: "benchmark" }),
+    body: JSON.stringify({ user, name: "benchmark" }),
   });
   const body = await response.json().catch(() => null);
   if (response.status !== 201 || typeof body?.key !== "string") {
@@ -113,24 +121,28 @@ async function startDenoServer(
 
 /**
  * ZtoApi itself (`main.ts`) with KV in a temp file, rate limit and daily budget on, and a client
- * key made with `POST /admin/keys`.
+ * key made with `POST /admin/keys`. `env` adds to (or overrides) its environment; `name` names its
+ * log files and KV.
  */
 export async function startGateway(
   tmp: string,
   upstreamUrl: string,
-): Promise<Service & { key: string }> {
+  options: { env?: Record<string, string>; name?: string } = {},
+): Promise<Service & { key: string; adminKey: string }> {
   const adminKey = `admin-${randomToken()}`;
-  const gateway = await startDenoServer(tmp, "gateway", "main.ts", {
+  const name = options.name ?? "gateway";
+  const gateway = await startDenoServer(tmp, name, "main.ts", {
     UPSTREAM_URL: upstreamUrl,
     UPSTREAM_API_KEY: UPSTREAM_KEY,
     ADMIN_KEY: adminKey,
-    KV_PATH: `${tmp}/kv.sqlite`,
+    KV_PATH: `${tmp}/${name}-kv.sqlite`,
     RATE_LIMIT_RPM: "1000000",
     DAILY_TOKEN_BUDGET: "1000000000000",
     DEFAULT_KEY: "",
+    ...options.env,
   });
   try {
-    return { ...gateway, key: await createClientKey(gateway.url, adminKey) };
+    return { ...gateway, adminKey, key: await createClientKey(gateway.url, adminKey) };
   } catch (error) {
     await gateway.child.stop();
     throw error;

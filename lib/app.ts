@@ -274,6 +274,11 @@ async function dispatch(
         url: ctx.url,
         params,
         settled: () => deps.governance.settled(),
+        upstreamState: () =>
+          [...deps.services.values()].map(({ service, upstream }) => ({
+            ...upstream.state(),
+            service: service.slug,
+          })),
       };
       return await route.methods[method](request, admin).catch((error) => {
         throw storeError(error);
@@ -345,6 +350,11 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
       keys: service.keys,
       timeoutMs: config.upstreamTimeoutMs,
       fetch: withDefaults.fetch,
+      retries: config.upstreamRetries,
+      concurrency: config.upstreamConcurrency,
+      queueTimeoutMs: config.upstreamQueueTimeoutMs,
+      now: withDefaults.now,
+      log: withDefaults.log,
     });
     services.set(service.slug, { service, upstream });
   }
@@ -394,6 +404,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         user: trace.user,
         service: trace.service,
         upstreamRequestId: trace.upstreamRequestId,
+        queuedMs: trace.queuedMs,
         error: failure ?? trace.streamError,
       });
     if (trace.streamEnd) trace.streamEnd.then(log);

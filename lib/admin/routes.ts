@@ -3,6 +3,7 @@
 import type { Config } from "../core/config.ts";
 import { secretsEqual } from "../core/crypto.ts";
 import { ApiError, invalidField } from "../core/errors.ts";
+import type { UpstreamState } from "../core/upstream_state.ts";
 import {
   countActiveKeys,
   createKey,
@@ -34,6 +35,8 @@ export interface AdminContext {
   params: Record<string, string>;
   /** Resolves once this process's recorded usage is written (reads after it see it). */
   settled: () => Promise<void>;
+  /** Each upstream's key pool and queue now (keys by their last 4 characters only). */
+  upstreamState: () => UpstreamState[];
 }
 
 type AdminHandler = (request: Request, ctx: AdminContext) => Promise<Response>;
@@ -57,6 +60,13 @@ export const ADMIN_ROUTES: { path: string; methods: Record<string, AdminHandler>
     },
   },
   { path: "/admin/usage", methods: { GET: usageRoute } },
+  {
+    path: "/admin/upstream",
+    methods: {
+      GET: (_request, ctx) =>
+        Promise.resolve(Response.json({ object: "list", data: ctx.upstreamState() })),
+    },
+  },
 ];
 
 /** Checks the `Authorization: Bearer ADMIN_KEY` header; 401 without it or with another key. */

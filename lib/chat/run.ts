@@ -78,14 +78,16 @@ export async function runChat(
   const signal = admission.startEarly
     ? AbortSignal.any([request.signal, rejectionSignal(admission.decision)])
     : request.signal;
-  const goneBefore = request.signal.aborted;
+  const stats = { queuedMs: 0, attempts: 0 };
   let call;
   try {
-    call = await ctx.upstream.call(plan.glm, signal);
+    call = await ctx.upstream.call(plan.glm, { signal, user: trace.user, stats });
   } catch (error) {
-    // The client left while the request was out: Z.ai may bill the prompt, so it counts.
-    if (request.signal.aborted && !goneBefore) meter(ctx, plan, { outputChars: 0 });
+    // The client left after the request went out: Z.ai may bill the prompt, so it counts.
+    if (request.signal.aborted && stats.attempts > 0) meter(ctx, plan, { outputChars: 0 });
     throw error;
+  } finally {
+    trace.queuedMs = Math.round(stats.queuedMs * 100) / 100;
   }
   if (admission.startEarly) {
     // Started before the decision: nothing reaches the client unless it admits the request.
@@ -134,19 +136,25 @@ export async function runChat(
     plan.stopSequences,
   );
   const { promise: streamEnd, resolve: endStream } = Promise.withResolvers<void>();
+  let body;
+  try {
+    body = relayStream(events, rendering.stream(), {
+      keepaliveMs: ctx.keepaliveMs,
+      abortUpstream: call.abort,
+      estimateUsage: (outputChars) => ({ type: "usage", ...estimatedUsage(plan, outputChars) }),
+      signal: request.signal,
+      onEnd: (outcome) => {
+        meter(ctx, plan, outcome);
+        if (outcome.error) trace.streamError = outcome.error.message;
+        else if (outcome.cancelled) trace.streamError = "Client disconnected before the end";
+        endStream();
+      },
+    });
+  } catch (error) {
+    call.abort(); // the relay never started: nothing else would free the call's slot
+    throw error;
+  }
   trace.streamEnd = streamEnd;
-  const body = relayStream(events, rendering.stream(), {
-    keepaliveMs: ctx.keepaliveMs,
-    abortUpstream: call.abort,
-    estimateUsage: (outputChars) => ({ type: "usage", ...estimatedUsage(plan, outputChars) }),
-    signal: request.signal,
-    onEnd: (outcome) => {
-      meter(ctx, plan, outcome);
-      if (outcome.error) trace.streamError = outcome.error.message;
-      else if (outcome.cancelled) trace.streamError = "Client disconnected before the end";
-      endStream();
-    },
-  });
   return new Response(body, { headers: SSE_HEADERS });
 }
 

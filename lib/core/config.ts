@@ -21,6 +21,12 @@ export interface Config {
   upstreamUrl: string;
   upstreamApiKeys: readonly string[];
   upstreamTimeoutMs: number;
+  /** Extra attempts before the first byte (UPSTREAM_RETRIES). */
+  upstreamRetries: number;
+  /** Most requests in flight per upstream key; 0 learns it from Z.ai's 1302 (UPSTREAM_CONCURRENCY). */
+  upstreamConcurrency: number;
+  /** Longest wait for an upstream slot (UPSTREAM_QUEUE_TIMEOUT_MS). */
+  upstreamQueueTimeoutMs: number;
   adminKey: string;
   kvPath: string;
   rateLimitRpm: number;
@@ -136,6 +142,9 @@ export function loadConfig(env: Env): Readonly<Config> {
     upstreamUrl: readUrl(env, "UPSTREAM_URL", "https://api.z.ai/api/paas/v4"),
     upstreamApiKeys: Object.freeze(keys),
     upstreamTimeoutMs: readInt(env, "UPSTREAM_TIMEOUT_MS", 300_000, 1, 3_600_000),
+    upstreamRetries: readInt(env, "UPSTREAM_RETRIES", 2, 0, 10),
+    upstreamConcurrency: readInt(env, "UPSTREAM_CONCURRENCY", 0, 0, 100_000),
+    upstreamQueueTimeoutMs: readInt(env, "UPSTREAM_QUEUE_TIMEOUT_MS", 30_000, 0, 3_600_000),
     adminKey: env.ADMIN_KEY?.trim() ?? "",
     kvPath: readKvPath(env),
     rateLimitRpm: readInt(env, "RATE_LIMIT_RPM", 120, 1, 1_000_000),

@@ -11,6 +11,8 @@ export interface RequestLog {
   /** The slug of the service a client request was for. */
   service?: string;
   upstreamRequestId?: string;
+  /** Milliseconds the request waited for an upstream slot. */
+  queuedMs?: number;
   error?: string;
 }
 
@@ -61,6 +63,8 @@ export interface RequestTrace {
   streamEnd?: Promise<void>;
   /** Why a stream ended early, if it did. */
   streamError?: string;
+  /** Milliseconds the request waited for an upstream slot (set once it went upstream). */
+  queuedMs?: number;
 }
 
 /** Writes one structured request line. */

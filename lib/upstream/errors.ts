@@ -209,3 +209,17 @@ export async function readErrorBody(response: Response): Promise<unknown> {
     return text;
   }
 }
+
+/** The family of a Z.ai business code, for the key pool and retries. */
+export type ZaiCodeClass = "auth" | "invalid" | "quota" | "rate" | "overload";
+
+/** Which family a Z.ai code belongs to (undefined: none known). */
+export function zaiCodeClass(code: string | undefined): ZaiCodeClass | undefined {
+  if (code === undefined) return undefined;
+  if (AUTH_CODES.has(code)) return "auth";
+  if (INVALID_CODES.has(code)) return "invalid";
+  if (QUOTA_CODES.has(code)) return "quota";
+  if (RATE_CODES.has(code)) return "rate";
+  if (OVERLOAD_CODES.has(code)) return "overload";
+  return undefined;
+}

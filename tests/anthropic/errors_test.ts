@@ -229,7 +229,6 @@ Deno.test("unknown paths and methods: Anthropic dialect by path or anthropic-ver
 });
 
 Deno.test("upstream failures: 429 keeps Retry-After, 5xx and a refused key are 502", async () => {
-  await using gw = await startAnthropicGateway();
   const cases = [
     {
       script: {
@@ -242,10 +241,11 @@ Deno.test("upstream failures: 429 keeps Retry-After, 5xx and a refused key are 5
       retryAfter: "7",
     },
     {
+      // The only key is spent: it rests an hour (no reset time in the message).
       script: { status: 429, body: { error: { code: "1308", message: "Usage limit reached" } } },
       status: 429,
       type: "rate_limit_error",
-      retryAfter: "60",
+      retryAfter: "3600",
     },
     {
       script: { status: 500, body: { error: { code: "500", message: "Internal Error" } } },
@@ -264,6 +264,8 @@ Deno.test("upstream failures: 429 keeps Retry-After, 5xx and a refused key are 5
     },
   ];
   for (const c of cases) {
+    // Each case on a gateway of its own: a spent or refused key stays out of use.
+    await using gw = await startAnthropicGateway({ env: { UPSTREAM_RETRIES: "0" } });
     for (const stream of [false, true]) {
       gw.upstream.enqueue({ kind: "error", ...c.script });
       const response = await postRaw(gw, "/v1/messages", { ...OK, stream });
@@ -273,6 +275,7 @@ Deno.test("upstream failures: 429 keeps Retry-After, 5xx and a refused key are 5
       if (c.retryAfter) assert.equal(response.headers.get("retry-after"), c.retryAfter);
     }
   }
+  await using gw = await startAnthropicGateway({ env: { UPSTREAM_RETRIES: "0" } });
   gw.upstream.enqueue(
     { kind: "error", status: 429, body: { error: { code: "1302", message: "Slow down" } } },
   );

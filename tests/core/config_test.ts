@@ -21,6 +21,9 @@ Deno.test("defaults match the contract's configuration table", () => {
   assert.equal(config.upstreamUrl, "https://api.z.ai/api/paas/v4");
   assert.deepEqual(config.upstreamApiKeys, []);
   assert.equal(config.upstreamTimeoutMs, 300_000);
+  assert.equal(config.upstreamRetries, 2);
+  assert.equal(config.upstreamConcurrency, 0);
+  assert.equal(config.upstreamQueueTimeoutMs, 30_000);
   assert.equal(config.adminKey, "");
   assert.equal(config.kvPath, "");
   assert.equal(config.rateLimitRpm, 120);
@@ -49,6 +52,9 @@ Deno.test("valid values are read, trimmed and normalised", () => {
     UPSTREAM_URL: "https://api.z.ai/api/coding/paas/v4/",
     UPSTREAM_API_KEY: "key-a, key-b,,",
     UPSTREAM_TIMEOUT_MS: "1000",
+    UPSTREAM_RETRIES: "0",
+    UPSTREAM_CONCURRENCY: " 4 ",
+    UPSTREAM_QUEUE_TIMEOUT_MS: "0",
     ADMIN_KEY: " admin ",
     KV_PATH: ":memory:",
     RATE_LIMIT_RPM: "5",
@@ -67,6 +73,9 @@ Deno.test("valid values are read, trimmed and normalised", () => {
   assert.equal(config.upstreamUrl, "https://api.z.ai/api/coding/paas/v4");
   assert.deepEqual(config.upstreamApiKeys, ["key-a", "key-b"]);
   assert.equal(config.upstreamTimeoutMs, 1000);
+  assert.equal(config.upstreamRetries, 0);
+  assert.equal(config.upstreamConcurrency, 4);
+  assert.equal(config.upstreamQueueTimeoutMs, 0);
   assert.equal(config.adminKey, "admin");
   assert.equal(config.kvPath, ":memory:");
   assert.equal(config.rateLimitRpm, 5);
@@ -102,6 +111,13 @@ const INVALID: [string, string][] = [
   ["UPSTREAM_URL", "not a url"],
   ["UPSTREAM_TIMEOUT_MS", "0"],
   ["UPSTREAM_TIMEOUT_MS", "5s"],
+  ["UPSTREAM_RETRIES", "-1"],
+  ["UPSTREAM_RETRIES", "11"],
+  ["UPSTREAM_RETRIES", "two"],
+  ["UPSTREAM_CONCURRENCY", "-2"],
+  ["UPSTREAM_CONCURRENCY", "1.5"],
+  ["UPSTREAM_QUEUE_TIMEOUT_MS", "30s"],
+  ["UPSTREAM_QUEUE_TIMEOUT_MS", "-1"],
   ["DAILY_TOKEN_BUDGET", "-5"],
   ["MAX_OUTPUT_TOKENS", "1e5"],
   ["MAX_KEYS_PER_USER", "many"],
@@ -226,6 +242,12 @@ Deno.test("`deno run -A main.ts` with PORT=abc exits non-zero naming PORT", asyn
   assert.notEqual(result.code, 0);
   assert.match(result.stderr, /PORT/);
   assert.match(result.stderr, /abc/);
+});
+
+Deno.test("`deno run -A main.ts` with UPSTREAM_CONCURRENCY=many exits non-zero naming it", async () => {
+  const result = await runMain({ UPSTREAM_CONCURRENCY: "many" });
+  assert.notEqual(result.code, 0);
+  assert.match(result.stderr, /UPSTREAM_CONCURRENCY="many"/);
 });
 
 Deno.test("a bad variable in .env stops the server too, naming it", async () => {

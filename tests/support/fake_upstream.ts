@@ -2,7 +2,9 @@
  * A Z.ai imitation for tests and the benchmark, with its quirks: no `object` field, the role in
  * every delta, a leading "\n" content chunk, reasoning deltas, finish_reason only at the end (twice
  * for tool calls), whole tool calls in one chunk unless `tool_stream`, usage only in the last chunk,
- * Z.ai error bodies. It records every request it receives and every stream a client abandoned.
+ * Z.ai error bodies. Like Z.ai it limits how many requests one key may have in flight (1302 beyond
+ * it), refuses a spent key (1308 with a reset time), and can fail each request's first attempt. It
+ * records every request it receives and every stream a client abandoned.
  */
 
 /** A scripted answer: what the model "says". Unset fields follow the request (echo). */
@@ -38,6 +40,8 @@ export interface ErrorScript {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
+  /** Delay before the response. */
+  delayMs?: number;
 }
 
 /** Accept the request and never answer (for timeouts). */
@@ -67,6 +71,12 @@ export interface FakeUpstream extends AsyncDisposable {
   enqueue(script: Script): void;
   /** Resolves when the next stream is abandoned by its reader. */
   nextAbort(): Promise<void>;
+  /** Spends `key` (1308 "… will reset at `resetAt`", Z.ai's clock), or makes it usable (null). */
+  setSpent(key: string, resetAt: string | null): void;
+  /** Most requests one key had in flight at once, over every key. */
+  readonly maxInFlight: number;
+  /** How many requests got 1302 for going over `concurrencyPerKey`. */
+  readonly concurrencyRefusals: number;
   close(): Promise<void>;
 }
 
@@ -232,6 +242,18 @@ export interface FakeUpstreamOptions {
   record?: boolean;
   /** The keys it accepts (default: {@link FAKE_UPSTREAM_KEY}); any other gets 401 code 1002. */
   keys?: string[];
+  /** Most requests one key may have in flight; beyond it, 429 code 1302 at once. */
+  concurrencyPerKey?: number;
+  /** Each distinct request body fails its first attempt with this (e.g. 1305, or a 500). */
+  failFirstAttempt?: ErrorScript;
+}
+
+/** Z.ai's words for going over the concurrency of a key. */
+const CONCURRENCY_MESSAGE =
+  "High concurrency usage of this API, please reduce concurrency or contact customer service to increase limits";
+
+function zaiErrorResponse(status: number, code: string, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
 }
 
 /** Starts a fake Z.ai on 127.0.0.1 with a random port. */
@@ -239,11 +261,26 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
   const queue: Script[] = [];
   const requests: RecordedRequest[] = [];
   const abortWaiters: (() => void)[] = [];
-  const state = { aborted: 0 };
+  const state = { aborted: 0, maxInFlight: 0, concurrencyRefusals: 0 };
   const keys = new Set(options.keys ?? [FAKE_UPSTREAM_KEY]);
+  const spent = new Map<string, string>();
+  const inFlight = new Map<string, number>();
+  const attempted = new Set<string>();
   const onAbort = () => {
     state.aborted++;
     abortWaiters.shift()?.();
+  };
+  /** Counts a request of `key` in flight; the returned function ends it (once). */
+  const enter = (key: string) => {
+    const count = (inFlight.get(key) ?? 0) + 1;
+    inFlight.set(key, count);
+    state.maxInFlight = Math.max(state.maxInFlight, count);
+    let left = false;
+    return () => {
+      if (left) return;
+      left = true;
+      inFlight.set(key, inFlight.get(key)! - 1);
+    };
   };
 
   const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, async (request) => {
@@ -256,22 +293,42 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
       body = text;
     }
     if (options.record !== false) requests.push({ path, headers: request.headers, body });
-    const script: Script = queue.shift() ?? options.script?.(body) ?? { kind: "answer" };
+    const key = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
+    const resetAt = spent.get(key);
+    if (resetAt !== undefined) {
+      return zaiErrorResponse(
+        429,
+        "1308",
+        `Usage limit reached for 5 hour. Your limit will reset at ${resetAt}`,
+      );
+    }
+    const limit = options.concurrencyPerKey;
+    if (limit !== undefined && keys.has(key) && (inFlight.get(key) ?? 0) >= limit) {
+      state.concurrencyRefusals++;
+      return zaiErrorResponse(429, "1302", CONCURRENCY_MESSAGE);
+    }
+    const firstAttempt = options.failFirstAttempt && !attempted.has(text);
+    if (firstAttempt) attempted.add(text);
+    const script: Script = (firstAttempt ? options.failFirstAttempt : undefined) ??
+      queue.shift() ?? options.script?.(body) ?? { kind: "answer" };
+    const leave = enter(key);
     if (script.kind === "hang") {
       return new Promise<Response>((resolve) => {
         request.signal.addEventListener("abort", () => {
+          leave();
           onAbort();
           resolve(new Response(null, { status: 499 }));
         });
       });
     }
     if (!path.endsWith("/chat/completions") || request.method !== "POST") {
+      leave();
       return Response.json({ error: { code: "1222", message: "API does not exist" } }, {
         status: 404,
       });
     }
-    const key = request.headers.get("authorization")?.replace(/^Bearer /, "") ?? "";
     if (!keys.has(key)) {
+      leave();
       return Response.json({
         error: {
           code: "1002",
@@ -280,7 +337,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
         },
       }, { status: 401 });
     }
-    const delay = (script.kind === "answer" ? script.delayMs : undefined) ?? options.delayMs ?? 0;
+    const delay = script.delayMs ?? options.delayMs ?? 0;
     if (delay) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
@@ -290,11 +347,13 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
         });
       });
       if (request.signal.aborted) {
+        leave();
         onAbort();
         return new Response(null, { status: 499 });
       }
     }
     if (script.kind === "error") {
+      leave();
       return new Response(JSON.stringify(script.body), {
         status: script.status,
         headers: { "content-type": "application/json", ...script.headers },
@@ -302,6 +361,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
     }
     // deno-lint-ignore no-explicit-any
     if (!(body as any)?.stream) {
+      leave();
       return Response.json(completionBody(script, body));
     }
     const lines = streamLines(script, body);
@@ -316,9 +376,12 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
         if (delay) await new Promise((r) => timer = setTimeout(r, delay));
         if (script.resetAfterChunks !== undefined && sent >= script.resetAfterChunks) {
           finished = true;
+          leave();
           controller.error(new Error("connection reset by fake upstream"));
           return;
         }
+        // The answer is complete once its last chunk (finish and usage) goes out.
+        if (sent >= lines.length - 2) leave();
         controller.enqueue(encoder.encode(`data: ${lines[sent++]}\n\n`));
         if (sent === lines.length) {
           // Like Z.ai, end the body right after [DONE] (no further pull, no pending delay).
@@ -329,6 +392,7 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
       cancel() {
         // A pull may be waiting out chunkDelayMs; it is never resumed.
         clearTimeout(timer);
+        leave();
         if (!finished) onAbort();
       },
     });
@@ -347,6 +411,16 @@ export function startFakeUpstream(options: FakeUpstreamOptions = {}): FakeUpstre
     },
     enqueue: (script) => queue.push(script),
     nextAbort: () => new Promise((resolve) => abortWaiters.push(resolve)),
+    setSpent(key, resetAt) {
+      if (resetAt === null) spent.delete(key);
+      else spent.set(key, resetAt);
+    },
+    get maxInFlight() {
+      return state.maxInFlight;
+    },
+    get concurrencyRefusals() {
+      return state.concurrencyRefusals;
+    },
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -4,7 +4,12 @@ import { createHandler, type Deps } from "../../lib/app.ts";
 import { createGovernance, type Governance } from "../../lib/governance/governance.ts";
 import { loadConfig } from "../../lib/core/config.ts";
 
-import { FAKE_UPSTREAM_KEY, type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
+import {
+  FAKE_UPSTREAM_KEY,
+  type FakeUpstream,
+  type FakeUpstreamOptions,
+  startFakeUpstream,
+} from "./fake_upstream.ts";
 
 /** The client key every test gateway accepts (as DEFAULT_KEY). */
 export const TEST_KEY = "sk-test-default-key-0123456789";
@@ -28,11 +33,13 @@ export interface GatewayOptions {
   keepaliveMs?: number;
   now?: () => number;
   fetch?: typeof fetch;
+  /** How the fake Z.ai behaves (accepted keys, concurrency per key, …). */
+  upstream?: FakeUpstreamOptions;
 }
 
 /** Starts the gateway (DEFAULT_KEY = {@link TEST_KEY}) on port 0 with a fresh in-memory KV. */
 export async function startGateway(options: GatewayOptions = {}): Promise<TestGateway> {
-  const upstream = startFakeUpstream();
+  const upstream = startFakeUpstream(options.upstream);
   const config = loadConfig({
     DEFAULT_KEY: TEST_KEY,
     UPSTREAM_URL: upstream.url,

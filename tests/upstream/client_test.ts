@@ -36,43 +36,44 @@ async function both(gw: OpenAIGateway, script: () => void) {
   return [json, stream];
 }
 
-for (
-  const c of [
-    {
-      code: "1113",
-      status: 429,
-      message: "Insufficient balance or no resource package. Please recharge.",
-      type: "insufficient_quota",
-    },
-    {
-      code: "1302",
-      status: 429,
-      message: "High concurrency usage of this API, please reduce concurrency",
-      type: "rate_limit_error",
-    },
-  ]
-) {
-  Deno.test(`upstream 429 code ${c.code} → 429 with Retry-After, streaming or not`, async () => {
-    await using gw = await startOpenAIGateway();
-    const replies = await both(
-      gw,
-      () =>
-        gw.upstream.enqueue({ kind: "error", status: c.status, body: zaiError(c.code, c.message) }),
-    );
-    for (const reply of replies) {
-      assert.equal(reply.status, 429);
-      assert.match(reply.headers.get("content-type") ?? "", /application\/json/);
-      assert.equal(reply.headers.get("retry-after"), "60");
-      assert.equal(reply.json.error.type, c.type);
-      assert.equal(reply.json.error.code, `zai_${c.code}`);
-      assert.ok(reply.json.error.message.includes(c.message), "Z.ai's own words are kept");
-    }
-    assert.equal(gw.upstream.requests.length, 2, "no retries behind the client's back");
-  });
-}
+Deno.test("the only key spent (1113, no reset time) → 429 for an hour, and it rests meanwhile", async () => {
+  await using gw = await startOpenAIGateway();
+  const message = "Insufficient balance or no resource package. Please recharge.";
+  const replies = await both(
+    gw,
+    () => gw.upstream.enqueue({ kind: "error", status: 429, body: zaiError("1113", message) }),
+  );
+  for (const reply of replies) {
+    assert.equal(reply.status, 429);
+    assert.match(reply.headers.get("content-type") ?? "", /application\/json/);
+    const retryAfter = Number(reply.headers.get("retry-after"));
+    assert.ok(retryAfter > 3500 && retryAfter <= 3600, `Retry-After ${retryAfter} ≈ 1 h`);
+    assert.equal(reply.json.error.type, "insufficient_quota");
+    assert.equal(reply.json.error.code, "zai_1113");
+    assert.ok(reply.json.error.message.includes(message), "Z.ai's own words are kept");
+  }
+  assert.equal(gw.upstream.requests.length, 1, "the spent key is not tried again before its reset");
+});
+
+Deno.test("with UPSTREAM_RETRIES=0, upstream 1302 → 429 with Retry-After, streaming or not", async () => {
+  await using gw = await startOpenAIGateway({ env: { UPSTREAM_RETRIES: "0" } });
+  const message = "High concurrency usage of this API, please reduce concurrency";
+  const replies = await both(
+    gw,
+    () => gw.upstream.enqueue({ kind: "error", status: 429, body: zaiError("1302", message) }),
+  );
+  for (const reply of replies) {
+    assert.equal(reply.status, 429);
+    assert.equal(reply.headers.get("retry-after"), "60");
+    assert.equal(reply.json.error.type, "rate_limit_error");
+    assert.equal(reply.json.error.code, "zai_1302");
+    assert.ok(reply.json.error.message.includes(message), "Z.ai's own words are kept");
+  }
+  assert.equal(gw.upstream.requests.length, 2);
+});
 
 Deno.test("upstream Retry-After is passed on", async () => {
-  await using gw = await startOpenAIGateway();
+  await using gw = await startOpenAIGateway({ env: { UPSTREAM_RETRIES: "0" } });
   gw.upstream.enqueue({
     kind: "error",
     status: 429,
@@ -151,8 +152,8 @@ Deno.test("a wrong UPSTREAM_API_KEY surfaces through the SDK as a 502, not an au
   assert.equal(gw.upstream.requests[0].headers.get("authorization"), "Bearer wrong-upstream-key");
 });
 
-Deno.test("upstream 500 → 502", async () => {
-  await using gw = await startOpenAIGateway();
+Deno.test("upstream 500, once retries are spent → 502", async () => {
+  await using gw = await startOpenAIGateway({ env: { UPSTREAM_RETRIES: "0" } });
   const replies = await both(
     gw,
     () =>
@@ -166,7 +167,7 @@ Deno.test("upstream 500 → 502", async () => {
 });
 
 Deno.test("upstream 503 with a non-JSON body → 502 'Z.ai answered 503'; the body only in the log", async () => {
-  await using gw = await startOpenAIGateway();
+  await using gw = await startOpenAIGateway({ env: { UPSTREAM_RETRIES: "0" } });
   gw.upstream.enqueue({ kind: "error", status: 503, body: "<html>Bad Gateway</html>" });
   const reply = await postChat(gw, REQUEST, { accept: "application/json" });
   assert.equal(reply.status, 502);
@@ -430,7 +431,7 @@ Deno.test("the upstream client aborts the upstream fetch when the client's signa
     fetch: fakeFetch,
   });
   const client = new AbortController();
-  const call = await upstream.call({ stream: true }, client.signal);
+  const call = await upstream.call({ stream: true }, { signal: client.signal });
   assert.equal(upstreamSignal?.aborted, false);
   client.abort();
   assert.equal(upstreamSignal?.aborted, true);
@@ -457,6 +458,7 @@ Deno.test("the upstream client reads at most 64 KiB of an error body and cancels
     url: "http://zai.invalid",
     keys: ["k"],
     timeoutMs: 10_000,
+    retries: 0,
     fetch: () => Promise.resolve(new Response(body, { status: 502 })),
   });
   const error = await upstream.call({ stream: false }).then(() => undefined, (e) => e);
