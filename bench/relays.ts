@@ -1,8 +1,8 @@
 /**
- * `deno task bench:relays`: ZtoApi beside other relays on this machine, the yardstick for the
- * targets of `deno task bench`. Between the load generator and the fake Z.ai (20 ms before its
- * headers), each in its own process on loopback: nothing (direct), nginx (C; when `nginx` is
- * installed), a Node relay (`bench/node_relay.mjs`; when `node` is), the Deno floor
+ * `deno task bench:relays`: ZtoApi beside other relays on this machine (ZtoApi should stay close
+ * to the Deno floor and ahead of the peers). Between the load generator and the fake Z.ai (20 ms
+ * before its headers), each in its own process on loopback: nothing (direct), nginx (C; when
+ * `nginx` is installed), a Node relay (`bench/node_relay.mjs`; when `node` is), the Deno floor
  * (`bench/floor_relay.ts`) and ZtoApi (`main.ts` with KV, a real key, rate limit and budget on).
  * Measures each one's resident memory with 500 streams open, then one client's latency in rotating
  * rounds; prints a table and writes it to bench/RELAYS.md.

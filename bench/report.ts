@@ -1,4 +1,7 @@
-/** The benchmark's report: the table with PASS/FAIL per target, for the terminal and RESULTS.md. */
+/**
+ * The benchmark's report, for the terminal and RESULTS.md: every scenario direct, through the
+ * references and through ZtoApi, with what ZtoApi adds over direct and over the Deno floor.
+ */
 
 import {
   type Closed,
@@ -19,7 +22,7 @@ import {
   quantile,
   type Row,
   rps,
-  verdict,
+  signed,
   wrap,
 } from "./stats.ts";
 
@@ -29,7 +32,7 @@ export interface Report {
   text: string;
   /** bench/RESULTS.md. */
   markdown: string;
-  /** e.g. "8/8 targets pass". */
+  /** ZtoApi over the floor on the headline metrics, in one sentence without its final period. */
   summary: string;
 }
 
@@ -59,40 +62,76 @@ const HEADER: Row = {
   noKv: "ZtoApi without KV",
   gateway: "through ZtoApi",
   cost: "ZtoApi adds",
-  target: "target",
-  verdict: "result",
+  overFloor: "ZtoApi over floor",
 };
 
 const { oneClient: ONE_CLIENT, manyClients: MANY_CLIENTS, streams: STREAMS, held: HELD } = PLAN;
 
+/** One figure of ZtoApi and of the Deno floor, from the same run. */
+interface BesideFloor {
+  gateway: number;
+  floor: number;
+}
+
+/** `figure` of ZtoApi and of the floor; undefined where the floor was not measured. */
+function besideFloor<S>(
+  sides: { gateway: S; floor?: S },
+  figure: (side: S) => number,
+): BesideFloor | undefined {
+  return sides.floor && { gateway: figure(sides.gateway), floor: figure(sides.floor) };
+}
+
+/** `format` of ZtoApi's figure beside the floor's; `missing` where the floor was not measured. */
+function overFloor(
+  pair: BesideFloor | undefined,
+  format: (pair: BesideFloor) => string,
+  missing = "",
+): string {
+  return pair ? format(pair) : missing;
+}
+
+const addedMsOverFloor = ({ gateway, floor }: BesideFloor) => addedMs(gateway - floor);
+
+function cpuMicrosecondsPerRequest(side: Side): number {
+  return (side.relayCpuMs * 1000) / side.latencies.length;
+}
+
 /** CPU of the process in the middle per request, e.g. "581 µs"; empty without requests. */
 export function cpuPerRequest(side: Side | undefined): string {
   if (!side || side.latencies.length === 0) return "";
-  return `${Math.round((side.relayCpuMs * 1000) / side.latencies.length)} µs`;
+  return `${Math.round(cpuMicrosecondsPerRequest(side))} µs`;
 }
 
-function latencyRows(name: string, closed: Closed, targets?: { p50: number; p99: number }): Row[] {
-  const rows: Row[] = [];
-  const levels = [["p50", 0.5, targets?.p50], ["p99", 0.99, targets?.p99]] as const;
-  for (const [metric, q, limit] of levels) {
+function latencyAt(q: number): (side: Side) => number {
+  return (side) => quantile(side.latencies, q);
+}
+
+function latencyRows(name: string, closed: Closed): Row[] {
+  const levels = [["p50", 0.5], ["p99", 0.99]] as const;
+  return levels.map(([metric, q], i) => {
     const d = quantile(closed.direct.latencies, q);
     const g = quantile(closed.gateway.latencies, q);
-    rows.push({
-      scenario: rows.length === 0 ? name : "",
+    return {
+      scenario: i === 0 ? name : "",
       metric: `${metric} latency`,
       direct: ms(d),
       floor: closed.floor ? ms(quantile(closed.floor.latencies, q)) : "",
       noKv: closed.noKv ? ms(quantile(closed.noKv.latencies, q)) : "",
       gateway: ms(g),
       cost: addedMs(g - d),
-      target: limit === undefined ? "" : `≤ +${limit} ms`,
-      verdict: limit === undefined ? "" : verdict(g - d, (v) => v <= limit),
-    });
-  }
-  return rows;
+      overFloor: overFloor(besideFloor(closed, latencyAt(q)), addedMsOverFloor),
+    };
+  });
 }
 
-function throughputRows(closed: Closed, target?: number): Row[] {
+function signedPercent(ratio: number): string {
+  if (!Number.isFinite(ratio)) return "n/a";
+  return `${ratio <= -0.0005 ? "−" : "+"}${percent(Math.abs(ratio))}`;
+}
+
+const medianRate = (side: Side) => median(side.rates);
+
+function throughputRows(closed: Closed): Row[] {
   const d = median(closed.direct.rates);
   const g = median(closed.gateway.rates);
   const ofDirect = (side: Side | undefined) => {
@@ -100,6 +139,8 @@ function throughputRows(closed: Closed, target?: number): Row[] {
     const rate = median(side.rates);
     return `${rps(rate)} (${percent(rate / d)})`;
   };
+  const cpuOverFloor = ({ gateway, floor }: BesideFloor) =>
+    signed(gateway - floor, (size) => `${Math.round(size)} µs`);
   return [{
     scenario: "",
     metric: "throughput",
@@ -108,8 +149,10 @@ function throughputRows(closed: Closed, target?: number): Row[] {
     noKv: ofDirect(closed.noKv),
     gateway: rps(g),
     cost: `${percent(g / d)} of direct`,
-    target: target === undefined ? "" : `≥ ${target * 100} % of direct`,
-    verdict: target === undefined ? "" : verdict(g / d, (v) => v >= target),
+    overFloor: overFloor(
+      besideFloor(closed, medianRate),
+      ({ gateway, floor }) => signedPercent(gateway / floor - 1),
+    ),
   }, {
     scenario: "",
     metric: "CPU per request in the middle",
@@ -118,35 +161,42 @@ function throughputRows(closed: Closed, target?: number): Row[] {
     noKv: cpuPerRequest(closed.noKv),
     gateway: cpuPerRequest(closed.gateway),
     cost: "",
-    target: "",
-    verdict: "",
+    overFloor: overFloor(besideFloor(closed, cpuMicrosecondsPerRequest), cpuOverFloor),
   }];
 }
 
-function signedPercent(ratio: number): string {
-  if (!Number.isFinite(ratio)) return "n/a";
-  return `${ratio <= -0.0005 ? "−" : "+"}${percent(Math.abs(ratio))}`;
+type StreamTiming = "firstByte" | "firstToken" | "total";
+
+function medianOf(pick: StreamTiming): (side: StreamSide) => number {
+  return (side) => median(side[pick]);
+}
+
+function cpuMsPerStream(side: StreamSide): number {
+  return side.relayCpuMs / side.total.length;
+}
+
+/** A stream's total time over the floor's, in ms and relative to the floor's. */
+function totalOverFloor({ gateway, floor }: BesideFloor): string {
+  return `${addedMs(gateway - floor)} (${signedPercent(gateway / floor - 1)})`;
 }
 
 function streamRows(streams: Streams): Row[] {
   const { direct, gateway, floor, noKv } = streams;
-  const rows: Row[] = [];
   const firsts = [["time to first byte", "firstByte"], ["time to first token", "firstToken"]];
-  for (const [metric, pick] of firsts as [string, "firstByte" | "firstToken"][]) {
+  const rows: Row[] = (firsts as [string, StreamTiming][]).map(([metric, pick], i) => {
     const d = median(direct[pick]);
     const g = median(gateway[pick]);
-    rows.push({
-      scenario: rows.length === 0 ? "500-chunk stream (median)" : "",
+    return {
+      scenario: i === 0 ? "500-chunk stream (median)" : "",
       metric,
       direct: ms(d),
       floor: floor ? ms(median(floor[pick])) : "",
       noKv: noKv ? ms(median(noKv[pick])) : "",
       gateway: ms(g),
       cost: addedMs(g - d),
-      target: "≤ +2 ms",
-      verdict: verdict(g - d, (v) => v <= 2),
-    });
-  }
+      overFloor: overFloor(besideFloor(streams, medianOf(pick)), addedMsOverFloor),
+    };
+  });
   const d = median(direct.total);
   const g = median(gateway.total);
   rows.push({
@@ -157,11 +207,10 @@ function streamRows(streams: Streams): Row[] {
     noKv: noKv ? ms(median(noKv.total)) : "",
     gateway: ms(g),
     cost: signedPercent(g / d - 1),
-    target: "≤ +2 %",
-    verdict: verdict(g / d - 1, (v) => v <= 0.02),
+    overFloor: overFloor(besideFloor(streams, medianOf("total")), totalOverFloor),
   });
   const cpuPerStream = (side: StreamSide | undefined) =>
-    side && side.total.length ? ms(side.relayCpuMs / side.total.length) : "";
+    side && side.total.length ? ms(cpuMsPerStream(side)) : "";
   rows.push({
     scenario: "",
     metric: "CPU per stream in the middle",
@@ -170,14 +219,31 @@ function streamRows(streams: Streams): Row[] {
     noKv: cpuPerStream(noKv),
     gateway: cpuPerStream(gateway),
     cost: "",
-    target: "",
-    verdict: "",
+    overFloor: overFloor(besideFloor(streams, cpuMsPerStream), addedMsOverFloor),
   });
   return rows;
 }
 
-function memoryRow({ gateway, floor }: Measurements["memory"]): Row {
-  const complete = gateway.held.opened === HELD.streams;
+function addedMegabytes(bytes: number): string {
+  return signed(bytes, megabytes);
+}
+
+/** Whether ZtoApi and the floor each held every stream open: else their peaks do not compare. */
+function heldEveryStream({ gateway, floor }: Measurements["memory"]): boolean {
+  return [gateway, floor].every((side) => side.held.opened === HELD.streams);
+}
+
+/** Peak (idle) resident memory of ZtoApi over the floor's. */
+function memoryOverFloor(memory: Measurements["memory"]): string {
+  if (!heldEveryStream(memory)) return "n/a";
+  const { gateway, floor } = memory;
+  return `${addedMegabytes(gateway.peak - floor.peak)} (${
+    addedMegabytes(gateway.idle - floor.idle)
+  })`;
+}
+
+function memoryRow(memory: Measurements["memory"]): Row {
+  const { gateway, floor } = memory;
   return {
     scenario: `${HELD.streams} open streams`,
     metric: "peak resident memory (idle)",
@@ -186,9 +252,29 @@ function memoryRow({ gateway, floor }: Measurements["memory"]): Row {
     noKv: "",
     gateway: `${megabytes(gateway.peak)} (${megabytes(gateway.idle)})`,
     cost: `+${megabytes(gateway.peak - gateway.idle)} over idle`,
-    target: "≤ 100 MB",
-    verdict: complete ? verdict(gateway.peak, (v) => v <= 100e6) : "FAIL",
+    overFloor: memoryOverFloor(memory),
   };
+}
+
+/** The run in one sentence: ZtoApi beside the floor on the headline metrics (no final period). */
+function headline(results: Measurements): string {
+  const { single, many, streams, memory } = results;
+  const p50 = overFloor(besideFloor(single, latencyAt(0.5)), addedMsOverFloor, "n/a");
+  const firstByte = overFloor(besideFloor(streams, medianOf("firstByte")), addedMsOverFloor, "n/a");
+  const share = overFloor(
+    besideFloor(many, medianRate),
+    ({ gateway, floor }) => `${percent(gateway / floor)} of the floor's`,
+    "n/a",
+  );
+  const peak = heldEveryStream(memory)
+    ? addedMegabytes(memory.gateway.peak - memory.floor.peak)
+    : "n/a";
+  return [
+    `ZtoApi over the Deno floor of the same run: p50 at 1 client ${p50}`,
+    `first byte of a stream ${firstByte}`,
+    `throughput at 32 clients ${share}`,
+    `peak memory with ${HELD.streams} streams open ${peak}`,
+  ].join(", ");
 }
 
 function errorNotes(
@@ -222,23 +308,31 @@ const METHOD = wrap(
   latency percentiles over all rounds, throughput the median round. Streams: 500 chunks 1 ms apart,
   medians of ${STREAMS.rounds * STREAMS.perRound} streams per path. Memory: VmHWM (reset just
   before) with ${HELD.streams} slow streams open, measured first, after a warm-up. _ZtoApi adds_
-  compares ZtoApi with direct.`,
+  compares ZtoApi with direct, _ZtoApi over floor_ with the Deno floor of the same run.`,
+);
+
+const RETIRED = wrap(
+  `The absolute targets this report once checked (+1 ms at p50, +2 ms to first byte, 100 MB with
+  ${HELD.streams} streams open, 90 % of direct's throughput) are retired because the Deno floor
+  alone, a bare Deno.serve + fetch relay, already spends most of the 1 ms and more than the 100 MB
+  on these machines, so ZtoApi is measured against the floor of the same run instead (see
+  [docs/performance.md](../docs/performance.md); the shared-account targets below still hold).`,
 );
 
 /** The rows and notes of a run, as a table for the terminal and as bench/RESULTS.md. */
 export function renderReport(results: Measurements, host: Machine): Report {
   const { single, many, messages, anthropicProbe, streams, memory, afterLoad } = results;
   const rows: Row[] = [
-    ...latencyRows("OpenAI chat, 1 client", single, { p50: 1, p99: 5 }),
+    ...latencyRows("OpenAI chat, 1 client", single),
     ...throughputRows(single),
     ...latencyRows("OpenAI chat, 32 clients", many),
-    ...throughputRows(many, 0.9),
+    ...throughputRows(many),
   ];
   const notes: string[] = [];
   if (messages) {
     rows.push(
       ...latencyRows("Anthropic message, 32 clients", messages),
-      ...throughputRows(messages, 0.9),
+      ...throughputRows(messages),
     );
   } else {
     rows.push({
@@ -249,8 +343,7 @@ export function renderReport(results: Measurements, host: Machine): Report {
       noKv: "",
       gateway: `HTTP ${anthropicProbe.status}`,
       cost: "",
-      target: "≥ 90 % of direct",
-      verdict: "n/a",
+      overFloor: "",
     });
     notes.push(
       `Anthropic scenario not measured: POST /v1/messages answered ${anthropicProbe.status} (${anthropicProbe.text})`,
@@ -268,9 +361,7 @@ export function renderReport(results: Measurements, host: Machine): Report {
     })`,
   );
 
-  const verdicts = rows.map((row) => row.verdict).filter((v) => v === "PASS" || v === "FAIL");
-  const passed = verdicts.filter((v) => v === "PASS").length;
-  const summary = `${passed}/${verdicts.length} targets pass`;
+  const summary = headline(results);
   const table = markdownTable(HEADER, rows);
   const { date, machineLine } = runStamp(host);
   const markdown = [
@@ -280,9 +371,11 @@ export function renderReport(results: Measurements, host: Machine): Report {
     "",
     table,
     "",
-    `**${summary}.**`,
+    wrap(`**${summary}.**`),
     "",
     METHOD,
+    "",
+    RETIRED,
     ...(notes.length
       ? ["", ...notes.map((note) => wrap(`- ${note}`).replaceAll("\n", "\n  "))]
       : []),

@@ -4,7 +4,8 @@
  * from `POST /admin/keys`), two references (a minimal Deno relay, and ZtoApi without KV) and a
  * load generator; measures every scenario directly against the fake and through each of them in
  * rotating rounds; then the shared-account scenario (bench/shared_account.ts) with processes of its
- * own; prints the tables with PASS/FAIL per target and writes them to bench/RESULTS.md.
+ * own; prints the tables (ZtoApi over direct and over the floor; the shared-account scenario with
+ * PASS/FAIL against its own targets) and writes them to bench/RESULTS.md.
  */
 
 import { HOLD, STREAM_500 } from "./fake_upstream_server.ts";

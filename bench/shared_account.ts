@@ -138,7 +138,7 @@ export function renderSharedAccount(result: SharedAccount): { text: string; mark
     alone: "alone",
     shared: "shared",
     target: "target",
-    verdict: "",
+    verdict: "result",
   };
   const rows = [
     {

@@ -26,11 +26,10 @@ export interface Row {
   /** ZtoApi with keys and limits switched off. */
   noKv: string;
   gateway: string;
-  /** The gateway's cost: an added time, a ratio, or a size. */
+  /** The gateway's cost over direct: an added time, a ratio, or a size. */
   cost: string;
-  target: string;
-  /** PASS, FAIL, n/a, or empty for rows without a target. */
-  verdict: string;
+  /** The gateway's figure minus the floor's; empty where the floor was not measured. */
+  overFloor: string;
 }
 
 /** Milliseconds with two decimals. */
@@ -38,10 +37,15 @@ export function ms(value: number): string {
   return Number.isFinite(value) ? `${value.toFixed(2)} ms` : "n/a";
 }
 
+/** A signed difference, its size written by `format`; n/a when not finite. */
+export function signed(value: number, format: (size: number) => string): string {
+  if (!Number.isFinite(value)) return "n/a";
+  return `${value >= 0 ? "+" : "−"}${format(Math.abs(value))}`;
+}
+
 /** A signed difference in milliseconds. */
 export function addedMs(value: number): string {
-  if (!Number.isFinite(value)) return "n/a";
-  return `${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(2)} ms`;
+  return signed(value, (size) => `${size.toFixed(2)} ms`);
 }
 
 /** Requests per second, whole. */
