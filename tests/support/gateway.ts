@@ -15,16 +15,8 @@ import {
 export const TEST_KEY = "sk-test-default-key-0123456789";
 
 /** A running gateway with its fake upstream. */
-export interface TestGateway extends AsyncDisposable {
-  /** Base URL, e.g. http://127.0.0.1:1234 */
-  url: string;
+export interface TestGateway extends ServedGateway {
   upstream: FakeUpstream;
-  kv: Deno.Kv;
-  governance: Governance;
-  logs: string[];
-  /** `fetch` through the gateway's own connection pool (closed before the server). */
-  fetch: typeof fetch;
-  close(): Promise<void>;
 }
 
 /** Options of {@link startGateway}. */
@@ -47,6 +39,34 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
     RATE_LIMIT_RPM: "100000",
     ...options.env,
   });
+  const served = await serveGateway(config, {
+    now: options.now,
+    keepaliveMs: options.keepaliveMs,
+    fetch: options.fetch,
+    closeAlso: () => upstream.close(),
+  });
+  return { ...served, upstream };
+}
+
+/** What {@link serveGateway} starts: the gateway, its KV, governance and log lines. */
+export interface ServedGateway extends AsyncDisposable {
+  url: string;
+  kv: Deno.Kv;
+  governance: Governance;
+  logs: string[];
+  /** `fetch` through the gateway's own connection pool (closed before the server). */
+  fetch: typeof fetch;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the gateway for `config` on 127.0.0.1:0 with a fresh in-memory KV; closing it also runs
+ * `closeAlso` (the fakes behind it) before usage is settled and KV closed.
+ */
+export async function serveGateway(
+  config: Deps["config"],
+  options: Pick<Deps, "now" | "keepaliveMs" | "fetch"> & { closeAlso?: () => Promise<void> } = {},
+): Promise<ServedGateway> {
   const kv = await Deno.openKv(":memory:");
   const logs: string[] = [];
   const now = options.now ?? Date.now;
@@ -62,14 +82,13 @@ export async function startGateway(options: GatewayOptions = {}): Promise<TestGa
   const close = async () => {
     http.close();
     await server.shutdown();
-    await upstream.close();
+    await options.closeAlso?.();
     // Usage is written after a response ends; wait for it so KV is not closed under it.
     await governance.settled();
     kv.close();
   };
   return {
     url: `http://127.0.0.1:${server.addr.port}`,
-    upstream,
     kv,
     governance,
     logs,

@@ -1,10 +1,8 @@
 /** A gateway with several services, each in front of its own fake Z.ai that takes its own key. */
 
-import { createHandler } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/core/config.ts";
-import { createGovernance, type Governance } from "../../lib/governance/governance.ts";
 import { type FakeUpstream, startFakeUpstream } from "./fake_upstream.ts";
-import { TEST_KEY } from "./gateway.ts";
+import { type ServedGateway, serveGateway, TEST_KEY } from "./gateway.ts";
 import { ADMIN_KEY } from "./kv_server.ts";
 
 /** One service of the test gateway. */
@@ -19,16 +17,9 @@ export interface TestService {
 }
 
 /** A running gateway and the fake upstream of each service. */
-export interface ServicesGateway extends AsyncDisposable {
-  url: string;
+export interface ServicesGateway extends ServedGateway {
   /** slug → the fake behind that service. */
   fakes: Record<string, FakeUpstream>;
-  kv: Deno.Kv;
-  governance: Governance;
-  logs: string[];
-  /** `fetch` through the gateway's own connection pool (closed before the server). */
-  fetch: typeof fetch;
-  close(): Promise<void>;
 }
 
 /** The variable that holds a test service's keys. */
@@ -66,27 +57,10 @@ export async function startServicesGateway(
     ...vars,
     ...env,
   });
-  const kv = await Deno.openKv(":memory:");
-  const logs: string[] = [];
-  const governance = createGovernance({ config, kv, now: Date.now });
-  const handler = createHandler({ config, kv, governance, log: (line) => logs.push(line) });
-  const server = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, handler);
-  const http = Deno.createHttpClient({});
-  const close = async () => {
-    http.close();
-    await server.shutdown();
-    for (const fake of Object.values(fakes)) await fake.close();
-    await governance.settled();
-    kv.close();
-  };
-  return {
-    url: `http://127.0.0.1:${server.addr.port}`,
-    fakes,
-    kv,
-    governance,
-    logs,
-    fetch: (input, init) => fetch(input, { ...init, client: http }),
-    close,
-    [Symbol.asyncDispose]: close,
-  };
+  const served = await serveGateway(config, {
+    closeAlso: async () => {
+      for (const fake of Object.values(fakes)) await fake.close();
+    },
+  });
+  return { ...served, fakes };
 }
