@@ -9,8 +9,17 @@ import {
 import type { Config } from "./core/config.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./core/errors.ts";
 import { storeError } from "./core/kv.ts";
-import { logDebug, logRequest, type LogSink, type RequestTrace } from "./core/log.ts";
+import {
+  logDebug,
+  logRequest,
+  type LogSink,
+  type RequestLog,
+  type RequestTrace,
+} from "./core/log.ts";
 import { ADMIN_ROUTES, type AdminContext, authorizeAdmin } from "./admin/routes.ts";
+import { CONSOLE_API_ROUTES } from "./admin/console_api.ts";
+import { renderConsolePage } from "./admin/console_page.ts";
+import { RecentRequests } from "./admin/recent_requests.ts";
 import { renderDocsPage } from "./docs_page/page.ts";
 import { type Admission, clientKey, type Governance } from "./governance/governance.ts";
 import { handleChatCompletions } from "./openai/route.ts";
@@ -35,6 +44,8 @@ export interface Deps {
 /** Deps with every optional filled in, and the upstream built from them. */
 interface AppDeps extends Required<Deps> {
   upstream: Upstream;
+  /** This process's most recent client requests, for the console. */
+  recent: RecentRequests;
 }
 
 /** What every handler gets besides the request. */
@@ -44,6 +55,8 @@ interface RequestContext {
   /** The path's `:name` segments, decoded. */
   params: Record<string, string>;
   trace: RequestTrace;
+  /** Set once the path is a client route: its request then joins the recent requests. */
+  client?: boolean;
 }
 
 /** What a client route gets: a chat context (with KV for the Anthropic routes) and its admission. */
@@ -61,6 +74,8 @@ type Route =
   | { path: string; access: "admin"; methods: Record<string, AdminHandler> };
 
 const docs: PublicHandler = (request, ctx) => renderDocsPage(request, ctx.deps.config, ctx.url);
+const operatorConsole: PublicHandler = (request) =>
+  renderConsolePage(request, { upstreamRoute: ROUTES.some((r) => r.path === "/admin/upstream") });
 
 /** Every route the gateway serves. `:name` segments match any one segment. */
 const ROUTES: Route[] = [
@@ -75,9 +90,18 @@ const ROUTES: Route[] = [
   {
     path: "/v1/key",
     access: "client",
-    methods: { GET: (_request, ctx) => keyInfoResponse(ctx.governance, ctx.caller, ctx.decision) },
+    methods: {
+      GET: (request, ctx) =>
+        keyInfoResponse(ctx.governance, ctx.caller, ctx.decision, {
+          url: new URL(request.url),
+          kv: ctx.kv,
+          now: ctx.now,
+        }),
+    },
   },
+  { path: "/admin", access: "public", methods: { GET: operatorConsole } },
   ...ADMIN_ROUTES.map((route): Route => ({ ...route, access: "admin" })),
+  ...CONSOLE_API_ROUTES.map((route): Route => ({ ...route, access: "admin" })),
 ];
 
 /** The route of a path and its `:name` parameters, or undefined. */
@@ -136,7 +160,7 @@ async function dispatch(request: Request, ctx: RequestContext, path: string): Pr
   const isAdmin = path === "/admin" || path.startsWith("/admin/");
   if (isAdmin) {
     if (!deps.config.adminKey) throw unknownPath(path);
-    authorizeAdmin(request, deps.config.adminKey);
+    if (path !== "/admin") authorizeAdmin(request, deps.config.adminKey); // the page holds no data
   }
   const found = findRoute(path);
   if (!found) throw unknownPath(path);
@@ -163,12 +187,14 @@ async function dispatch(request: Request, ctx: RequestContext, path: string): Pr
         url: ctx.url,
         params,
         settled: () => deps.governance.settled(),
+        recent: deps.recent,
       };
       return await route.methods[method](request, admin).catch((error) => {
         throw storeError(error);
       });
     }
     case "client":
+      ctx.client = true;
       return await runClientRoute(request, ctx, route.methods[method]);
   }
 }
@@ -185,6 +211,7 @@ async function runClientRoute(
   const { deps, trace } = ctx;
   const { caller, startEarly, decision } = await deps.governance.admit(clientKey(request));
   trace.user = caller.user;
+  trace.keyId = caller.keyId;
   if (!startEarly) await decision;
   const client: ClientContext = {
     config: deps.config,
@@ -234,6 +261,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
       timeoutMs: config.upstreamTimeoutMs,
       fetch: withDefaults.fetch,
     }),
+    recent: new RecentRequests({ now: withDefaults.now() }),
   };
   return async (request) => {
     const started = performance.now();
@@ -249,24 +277,31 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     }
     let response: Response;
     let failure: string | undefined;
+    const ctx: RequestContext = { deps: full, url, params: {}, trace };
     try {
-      response = await dispatch(request, { deps: full, url, params: {}, trace }, path);
+      response = await dispatch(request, ctx, path);
     } catch (error) {
       const apiError = toApiError(error);
       failure = apiError.status === 500 ? String(error) : apiError.message;
       response = errorResponse(apiError, dialectOf(request, path));
     }
-    const log = () =>
-      logRequest(full.log, {
+    const log = () => {
+      const entry: RequestLog = {
         method: request.method,
         path,
         status: response.status,
         durationMs: Math.round((performance.now() - started) * 100) / 100,
         model: trace.model,
         user: trace.user,
+        keyId: trace.keyId,
+        promptTokens: trace.promptTokens,
+        completionTokens: trace.completionTokens,
         upstreamRequestId: trace.upstreamRequestId,
         error: failure ?? trace.streamError,
-      });
+      };
+      logRequest(full.log, entry);
+      if (ctx.client) full.recent.add(entry, full.now());
+    };
     if (trace.streamEnd) trace.streamEnd.then(log);
     else log();
     return response;

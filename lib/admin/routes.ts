@@ -21,8 +21,10 @@ import {
   validateUserName,
 } from "../governance/keys.ts";
 import { effectiveLimits } from "../governance/limits.ts";
-import { listUsage } from "../governance/usage.ts";
+import { listUsage, utcDay } from "../governance/usage.ts";
+import { groupUsage, type UsageGrouping } from "../governance/usage_report.ts";
 import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
+import type { RecentRequests } from "./recent_requests.ts";
 
 /** What an admin handler gets: the KV store and config, the parsed URL and path parameters. */
 export interface AdminContext {
@@ -34,6 +36,8 @@ export interface AdminContext {
   params: Record<string, string>;
   /** Resolves once this process's recorded usage is written (reads after it see it). */
   settled: () => Promise<void>;
+  /** This process's most recent client requests. */
+  recent: RecentRequests;
 }
 
 type AdminHandler = (request: Request, ctx: AdminContext) => Promise<Response>;
@@ -82,12 +86,13 @@ async function loadUser(deps: AdminContext, name: string): Promise<UserRecord> {
   throw unknownUser(name);
 }
 
-function isImplicitUser(deps: AdminContext, name: string): boolean {
+/** Whether `name` is the user of `DEFAULT_KEY`, which exists without a record while it is set. */
+export function isImplicitUser(deps: AdminContext, name: string): boolean {
   return name === DEFAULT_KEY_ID && deps.config.defaultKey !== "";
 }
 
 /** The `user` query parameter, checked to name a known user; undefined when absent. */
-async function userParam(deps: AdminContext): Promise<string | undefined> {
+export async function userParam(deps: AdminContext): Promise<string | undefined> {
   const raw = deps.url.searchParams.get("user");
   if (raw === null) return undefined;
   const name = validateUserName(raw);
@@ -148,14 +153,23 @@ async function deleteKeyRoute(deps: AdminContext, id: string): Promise<Response>
 }
 
 async function userView(deps: AdminContext, user: UserRecord): Promise<Record<string, unknown>> {
-  const limits = effectiveLimits(deps.config, user);
+  return userFields(deps.config, user, await countActiveKeys(deps.kv, user.name, deps.now()));
+}
+
+/** What the admin API shows of a user: overrides (null = the server's), limits in force, keys. */
+export function userFields(
+  config: Readonly<Config>,
+  user: UserRecord,
+  activeKeys: number,
+): Record<string, unknown> {
+  const limits = effectiveLimits(config, user);
   return {
     user: user.name,
     disabled: user.disabled,
     rate_limit_rpm: user.rateLimitRpm,
     daily_token_budget: user.dailyTokenBudget,
     limits: { rate_limit_rpm: limits.rateLimitRpm, daily_token_budget: limits.dailyTokenBudget },
-    active_keys: await countActiveKeys(deps.kv, user.name, deps.now()),
+    active_keys: activeKeys,
     created_at: new Date(user.createdAt).toISOString(),
   };
 }
@@ -197,10 +211,35 @@ async function patchUserRoute(
   return Response.json(await userView(deps, user));
 }
 
+const GROUPINGS: readonly UsageGrouping[] = ["model", "user"];
+
+/** The `group_by` query parameter: `model`, `user`, or undefined when absent. */
+function groupingParam(url: URL): UsageGrouping | undefined {
+  const raw = url.searchParams.get("group_by");
+  if (raw === null) return undefined;
+  if (!(GROUPINGS as readonly string[]).includes(raw)) {
+    throw invalidField(
+      "group_by",
+      `Invalid group_by=${JSON.stringify(raw)}: expected ${GROUPINGS.join(" or ")}`,
+    );
+  }
+  return raw as UsageGrouping;
+}
+
 async function usageRoute(_request: Request, deps: AdminContext): Promise<Response> {
   const user = await userParam(deps);
   const days = integerParam(deps.url, "days", { min: 1, max: 366, fallback: 7 });
+  const groupBy = groupingParam(deps.url);
   await deps.settled();
-  const data = await listUsage(deps.kv, { user, days, now: deps.now() });
-  return Response.json({ object: "list", user: user ?? null, days, data });
+  const now = deps.now();
+  const rows = await listUsage(deps.kv, { user, days, now });
+  const data = groupBy ? groupUsage(rows, groupBy) : rows;
+  return Response.json({
+    object: "list",
+    user: user ?? null,
+    days,
+    date: utcDay(now),
+    group_by: groupBy ?? null,
+    data,
+  });
 }

@@ -8,6 +8,9 @@ export interface RequestLog {
   durationMs: number;
   model?: string;
   user?: string;
+  keyId?: string;
+  promptTokens?: number;
+  completionTokens?: number;
   upstreamRequestId?: string;
   error?: string;
 }
@@ -36,6 +39,11 @@ export interface RequestTrace {
   model?: string;
   upstreamRequestId?: string;
   user?: string;
+  /** The id of the client key (never the key itself). */
+  keyId?: string;
+  /** The metered usage of the request, once known. */
+  promptTokens?: number;
+  completionTokens?: number;
   /** Set by streaming routes: resolves when the stream has ended. */
   streamEnd?: Promise<void>;
   /** Why a stream ended early, if it did. */

@@ -51,8 +51,19 @@ export function contentSecurityPolicy(nonce: string): string {
 
 /** Renders the docs page for this request (headers only for HEAD). */
 export function renderDocsPage(request: Request, config: Readonly<Config>, url: URL): Response {
+  return htmlPageResponse(
+    request,
+    (nonce) => docsPageHtml({ config, origin: publicOrigin(request, url), nonce }),
+  );
+}
+
+/**
+ * A self-contained HTML page (headers only for HEAD) with a fresh nonce for its inline style and
+ * scripts, and the headers that keep it to itself: the CSP, no sniffing, no framing, no caching.
+ */
+export function htmlPageResponse(request: Request, render: (nonce: string) => string): Response {
   const nonce = makeNonce();
-  const body = docsPageHtml({ config, origin: publicOrigin(request, url), nonce });
+  const body = render(nonce);
   return new Response(request.method === "HEAD" ? null : body, {
     headers: {
       "content-type": "text/html; charset=utf-8",
