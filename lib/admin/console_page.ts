@@ -4,13 +4,17 @@
  */
 
 import { VERSION } from "../core/version.ts";
-import { CHART_SCRIPT, CHART_STYLE } from "../docs_page/chart.ts";
+import { CHART_SCRIPT } from "../docs_page/chart.ts";
+import { CHART_STYLE } from "../docs_page/chart_style.ts";
 import { ICON, LOGO } from "../docs_page/content.ts";
 import { markup, SafeHtml } from "../docs_page/html.ts";
 import { htmlPageResponse } from "../docs_page/page.ts";
 import { CONSOLE_SHELL_SCRIPT } from "./console_script.ts";
 import { CONSOLE_STYLE } from "./console_style.ts";
-import { CONSOLE_VIEWS_SCRIPT } from "./console_views.ts";
+import { CONSOLE_KEYS_SCRIPT } from "./console_keys.ts";
+import { CONSOLE_OVERVIEW_SCRIPT } from "./console_overview.ts";
+import { CONSOLE_REQUESTS_SCRIPT } from "./console_requests.ts";
+import { CONSOLE_USERS_SCRIPT } from "./console_users.ts";
 
 /** What the page is generated from. */
 export interface ConsoleView {
@@ -23,7 +27,10 @@ export interface ConsoleView {
 const SCRIPT = `(() => {
 "use strict";
 ${CONSOLE_SHELL_SCRIPT}
-${CONSOLE_VIEWS_SCRIPT}
+${CONSOLE_OVERVIEW_SCRIPT}
+${CONSOLE_USERS_SCRIPT}
+${CONSOLE_KEYS_SCRIPT}
+${CONSOLE_REQUESTS_SCRIPT}
 start();
 })();`;
 
@@ -107,8 +114,7 @@ ${
 </form>
 </dialog>
 <p id="live" class="sr-only" aria-live="polite"></p>
-<script nonce="${nonce}">${new SafeHtml(CHART_SCRIPT)}</script>
-<script nonce="${nonce}">${new SafeHtml(SCRIPT)}</script>
+<script nonce="${nonce}">${new SafeHtml(CHART_SCRIPT + SCRIPT)}</script>
 </body>
 </html>
 `.value;

@@ -1,7 +1,8 @@
 /**
- * The console's script, first half: the admin key (sessionStorage only), calls to the admin API,
- * signing in and out, the views' routing by URL fragment, and DOM helpers. The views are in
- * console_views.ts; both run inside one function (see console_page.ts).
+ * The console script's shell: the admin key (sessionStorage only), calls to the admin API, signing
+ * in and out, the views' routing by URL fragment, and DOM helpers. Each view is in a file of its
+ * own (console_overview.ts, console_users.ts, console_keys.ts, console_requests.ts); all run
+ * inside one function (see console_page.ts).
  */
 
 /** Shell of the console script; it writes DOM nodes and text only, never HTML from strings. */
@@ -69,7 +70,13 @@ async function api(path, options) {
   } catch (error) {
     throw new ApiFailure("Cannot reach the server: " + (error && error.message || error), 0);
   }
-  const body = response.status === 204 ? null : await response.json().catch(() => null);
+  const raw = await response.text().catch(() => "");
+  let body = null;
+  try {
+    body = raw ? JSON.parse(raw) : null;
+  } catch {
+    body = null;
+  }
   if (response.status === 401 && !(options && options.signingIn)) {
     signOut("The server no longer accepts this admin key " + errorMessage(body, response) +
       ": sign in again.");
@@ -108,7 +115,7 @@ function usageBar(used, limit) {
 }
 
 /**
- * A table: columns [{label, cell(row) → text or node, num}]; "stack" shows each row as a card on
+ * A table (id, caption, rows, columns [{label, cell(row) → text or node, num, wrap}]); "stack" shows each row as a card on
  * narrow screens (explicit ARIA roles keep the table semantics that display: block drops).
  */
 function dataTable(options) {
@@ -121,13 +128,40 @@ function dataTable(options) {
       const content = value instanceof Node ? value : String(value ?? "—");
       return i === 0
         ? el("th", { scope: "row", role: role("rowheader") }, content)
-        : el("td", { role: role("cell"), "data-label": c.label, class: c.num ? "num" : "" }, content);
+        : el("td", { role: role("cell"), "data-label": c.label, class: c.num ? "num" : c.wrap ? "wrap" : "" },
+          content);
     })));
   const table = el("table", { class: options.stack ? "stack" : "", role: role("table") },
     el("caption", { text: options.caption }),
     el("thead", { role: role("rowgroup") }, head),
     el("tbody", { role: role("rowgroup") }, rows));
-  return el("div", { class: "table-scroll", role: "region", tabindex: "0", "aria-label": options.caption }, table);
+  return el("div", { class: "table-scroll", id: options.id, role: "region", tabindex: "0",
+    "aria-label": options.caption }, table);
+}
+
+function panel(title, ...children) {
+  return el("section", { class: "panel" }, el("h2", { text: title }), ...children);
+}
+
+function userLink(name) {
+  return el("a", { href: "#users/" + encodeURIComponent(name), text: name });
+}
+
+function badge(text, kind) {
+  return el("span", { class: "badge " + (kind || ""), text });
+}
+
+/** A limit in force, marked when it is the user's own (an override). */
+
+function usageChart(host, usage, by, title) {
+  const dates = ZtoChart.lastDays(usage.date, usage.days);
+  ZtoChart.stackedBars(host, {
+    title,
+    unit: "weighted tokens",
+    dates,
+    series: ZtoChart.seriesFromRows(usage.data, { dates, by, value: "weighted_tokens" }),
+    empty: "No usage in the last " + usage.days + " days.",
+  });
 }
 
 /** Replaces a container's content with a message (kind: "error", "good" or ""). */
@@ -170,6 +204,7 @@ function showView(focus) {
     if (active) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
+  if (onceBox) onceBox.remove(); // a new key is shown in its view only
   onceBox = null;
   const loaders = {
     overview: loadOverview,
@@ -194,6 +229,7 @@ function signedIn(yes) {
 /** Forgets the key and every figure shown, and asks for the key again. */
 function signOut(reason) {
   adminKey = null;
+  if (onceBox) onceBox.remove();
   onceBox = null;
   sessionStorage.removeItem(KEY_STORE);
   leaveView();

@@ -59,11 +59,14 @@ h1:focus, h2:focus, main:focus { outline: none; }
 .nav-row { display: flex; flex-wrap: wrap; align-items: center; gap: .5rem; margin-left: auto; }
 .tabs { display: flex; flex-wrap: wrap; gap: .15rem; }
 .tabs a {
-  padding: .35rem .6rem; border-radius: 99px; color: var(--text); text-decoration: none;
-  font-weight: 600; font-size: .95rem;
+  padding: .35rem .55rem; border-radius: 99px; color: var(--text); text-decoration: none;
+  font-weight: 600; font-size: .9rem;
 }
-@media (min-width: 40rem) { .tabs a { padding: .35rem .8rem; } }
-.nav-row .button { padding: .35rem .8rem; }
+.nav-row .button { padding: .3rem .7rem; font-size: .9rem; }
+@media (min-width: 40rem) {
+  .tabs a { padding: .35rem .8rem; font-size: .95rem; }
+  .nav-row .button { padding: .35rem .8rem; font-size: .95rem; }
+}
 .tabs a:hover { background: var(--surface-2); }
 .tabs a[aria-current="page"] { background: var(--accent-soft); color: var(--accent-text); }
 main { padding-top: 1.25rem; padding-bottom: 3rem; }
@@ -154,6 +157,8 @@ thead th {
 }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody th { font-weight: 600; }
+td code { overflow-wrap: normal; }
+td.wrap code { overflow-wrap: anywhere; }
 tbody tr:hover { background: var(--surface-2); }
 @media (max-width: 40rem) {
   .stack thead {
@@ -161,13 +166,14 @@ tbody tr:hover { background: var(--surface-2); }
   }
   .stack, .stack tbody, .stack th, .stack td { display: block; }
   .stack tr {
-    display: grid; grid-template-columns: repeat(auto-fill, minmax(9rem, 1fr)); gap: 0 1rem;
+    display: grid; grid-template-columns: repeat(auto-fill, minmax(8rem, 1fr)); gap: 0 1rem;
     padding: .6rem .75rem; border-top: 1px solid var(--border);
   }
   .stack tbody tr:first-child { border-top: 0; }
   .stack tbody th { grid-column: 1 / -1; }
   .stack tbody th, .stack td { min-width: 0; padding: .1rem 0; border: 0; text-align: left; }
   .stack td.num { white-space: normal; }
+  .stack td code { overflow-wrap: anywhere; }
   .stack td::before {
     content: attr(data-label); display: block; margin-top: .3rem; color: var(--muted);
     font-size: .7rem; font-weight: 700; letter-spacing: .06em; text-transform: uppercase;

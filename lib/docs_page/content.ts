@@ -12,7 +12,8 @@ import {
 } from "./examples.ts";
 import { code, codeBlock, formatNumber, markup, SafeHtml } from "./html.ts";
 import { errorsSection, limitsSection, modelsSection, routesSection } from "./reference.ts";
-import { CHART_SCRIPT, CHART_STYLE } from "./chart.ts";
+import { CHART_SCRIPT } from "./chart.ts";
+import { CHART_STYLE } from "./chart_style.ts";
 import { PAGE_SCRIPT } from "./script.ts";
 import { PAGE_STYLE } from "./style.ts";
 import { MODELS } from "../core/models.ts";
@@ -211,8 +212,7 @@ ${routesSection(config)}
 <div class="wrap">ZtoApi ${VERSION} · generated from this server's configuration on every request ·
 <a href="/health">/health</a></div>
 </footer>
-<script nonce="${nonce}">${new SafeHtml(CHART_SCRIPT)}</script>
-<script nonce="${nonce}">${new SafeHtml(PAGE_SCRIPT)}</script>
+<script nonce="${nonce}">${new SafeHtml(CHART_SCRIPT + PAGE_SCRIPT)}</script>
 </body>
 </html>
 `.value;

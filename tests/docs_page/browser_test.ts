@@ -147,6 +147,44 @@ Deno.test({
         }
       });
 
+      await t.step("the key form draws the user's last 30 days as a chart", async () => {
+        governance.record({ keyId: "default", user: "default" }, "glm-4.5", {
+          promptTokens: 100,
+          completionTokens: 50,
+          cachedTokens: 0,
+          estimated: false,
+        });
+        await governance.settled();
+        const page = await browser.newPage();
+        try {
+          await openAt(page, `${origin}/`, { width: 390, height: 844 });
+          const result = await page.evaluate<{ fields: string[] }>(checkKey(KEY));
+          assert.ok(!result.fields.some((f) => f.startsWith("daily")), "the days are a chart");
+          const chart = await page.evaluate<{ days: number; today: string; label: string }>(
+            `(() => {
+            const host = document.getElementById("key-chart");
+            const rows = [...host.querySelectorAll("tbody tr")];
+            return {
+              days: rows.length,
+              today: rows.at(-1).textContent,
+              label: [...host.querySelectorAll(".chart-day")].at(-1).getAttribute("aria-label"),
+            };
+          })()`,
+          );
+          assert.equal(chart.days, 30);
+          assert.match(chart.today, /300300$/, "today: glm-4.5 300, total 300");
+          assert.match(chart.label, /: 300 weighted tokens \(glm-4\.5 300\)$/);
+          const fits = await page.evaluate<boolean>(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+          );
+          assert.ok(fits, "the chart fits at 390 px");
+          assert.deepEqual(await accessibilityViolations(page), []);
+          assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
+        } finally {
+          await page.close();
+        }
+      });
+
       await t.step("the key form shows the server's message for an unknown key", async () => {
         const page = await browser.newPage();
         try {

@@ -13,6 +13,7 @@ export interface PageProblems {
 /** Console errors, exceptions, failed requests and requests that left the server's origin. */
 export function problemsOf(page: Page, origin: string): PageProblems {
   const problems: PageProblems = { errors: [], failed: [], external: [] };
+  const urls = new Map<unknown, string>();
   for (const { method, params } of page.events) {
     const p = params as Record<string, Record<string, unknown>>;
     if (method === "Runtime.consoleAPICalled" && ["error", "assert"].includes(String(p.type))) {
@@ -22,11 +23,13 @@ export function problemsOf(page: Page, origin: string): PageProblems {
     } else if (method === "Log.entryAdded" && p.entry.level === "error") {
       problems.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`);
     } else if (method === "Network.loadingFailed") {
-      problems.failed.push(`${p.errorText ?? ""} ${p.blockedReason ?? ""}`);
+      const reason = [p.errorText, p.blockedReason].filter(Boolean).join(" ");
+      problems.failed.push(`${reason} ${urls.get(p.requestId) ?? ""}`.trim());
     } else if (method === "Network.responseReceived" && Number(p.response.status) >= 400) {
       problems.failed.push(`${p.response.status} ${p.response.url}`);
     } else if (method === "Network.requestWillBeSent") {
       const url = String(p.request.url);
+      urls.set(p.requestId, url);
       if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) problems.external.push(url);
     }
   }
