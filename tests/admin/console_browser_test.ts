@@ -337,6 +337,17 @@ Deno.test({
           assert.equal(after.length, 1);
           assert.ok(after[0].startsWith("laptop"));
           assert.equal(await status(origin, key), 401, "a revoked key stops working");
+
+          const left = await page.evaluate<number[]>(inPage(`
+            $("user-key-name").value = "left behind";
+            $("user-key-name").form.requestSubmit();
+            const key = text(await wait(() => $("new-key"), "another key"));
+            const before = document.body.textContent.split(key).length - 1;
+            location.hash = "overview";
+            await wait(() => !$("view-overview").hidden, "the overview");
+            return [before, document.body.textContent.split(key).length - 1];
+          `));
+          assert.deepEqual(left, [1, 0], "a new key leaves the page with its view");
           assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
         } finally {
           await page.close();
