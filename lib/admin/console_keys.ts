@@ -62,7 +62,8 @@ function keyForm(user, done) {
     placeholder: "e.g. laptop" });
   const daysInput = el("input", { id: id + "-days", type: "number", min: 1, max: 36500, step: 1,
     inputmode: "numeric", "aria-describedby": id + "-days-hint" });
-  const form = el("form", { class: "form-grid", "aria-label": user ? "Create a key for " + user : "Create a key" },
+  const form = el("form",
+    { class: "form-grid", "aria-label": user ? "Create a key for " + user : "Create a key" },
     userInput ? field("user", "User (created with its first key)", userInput) : null,
     field("name", "Key name (optional)", nameInput),
     field("days", "Lifetime in days (optional)", daysInput, "Empty: the server's KEY_LIFETIME_DAYS."),

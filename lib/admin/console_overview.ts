@@ -94,7 +94,8 @@ async function loadUpstream(container) {
   } catch {
     return;
   }
-  const list = Object.values(state || {}).find((v) => Array.isArray(v) && v.every((x) => x && typeof x === "object"));
+  const list = Object.values(state || {})
+    .find((v) => Array.isArray(v) && v.every((x) => x && typeof x === "object"));
   const show = (value) => value === null || value === undefined ? "—"
     : Array.isArray(value) ? value.map(show).join(", ")
     : typeof value === "object" ? Object.entries(value).map(([k, v]) => k + ": " + show(v)).join(", ")
@@ -103,7 +104,10 @@ async function loadUpstream(container) {
     .map((name) => ({ label: name.replace(/_/g, " "), cell: (row) => show(row[name]) }));
   const facts = Object.entries(state || {}).filter(([name, v]) => v !== list && name !== "object");
   container.replaceChildren(panel("Upstream pool",
-    facts.length ? el("p", { class: "fine", text: facts.map(([k, v]) => k.replace(/_/g, " ") + ": " + show(v)).join(" · ") }) : null,
+    facts.length
+      ? el("p", { class: "fine",
+        text: facts.map(([k, v]) => k.replace(/_/g, " ") + ": " + show(v)).join(" · ") })
+      : null,
     list && list.length ? dataTable({ caption: "Upstream keys", stack: true, rows: list, columns })
       : el("p", { class: "fine", text: "No upstream key is configured." })));
 }

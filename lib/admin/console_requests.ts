@@ -79,10 +79,12 @@ function requestsTable(rows) {
         badge(String(r.status), r.status >= 400 ? "bad" : r.error ? "warn" : "good"),
         r.error ? el("span", { class: "fine block", text: r.error }) : null) },
       { label: "Duration", num: true, cell: (r) => number(r.duration_ms) + " ms" },
-      { label: "Prompt tokens", num: true, cell: (r) => r.prompt_tokens === null ? "—" : number(r.prompt_tokens) },
+      { label: "Prompt tokens", num: true,
+        cell: (r) => r.prompt_tokens === null ? "—" : number(r.prompt_tokens) },
       { label: "Completion tokens", num: true,
         cell: (r) => r.completion_tokens === null ? "—" : number(r.completion_tokens) },
-      { label: "Upstream request id", wrap: true, cell: (r) => r.upstream_request_id ? el("code", { text: r.upstream_request_id }) : "—" },
+      { label: "Upstream request id", wrap: true,
+        cell: (r) => r.upstream_request_id ? el("code", { text: r.upstream_request_id }) : "—" },
     ],
   });
 }

@@ -115,8 +115,8 @@ function usageBar(used, limit) {
 }
 
 /**
- * A table (id, caption, rows, columns [{label, cell(row) → text or node, num, wrap}]); "stack" shows each row as a card on
- * narrow screens (explicit ARIA roles keep the table semantics that display: block drops).
+ * A table (id, caption, rows, columns [{label, cell(row) → text or node, num, wrap}]); "stack"
+ * shows each row as a card on narrow screens (explicit ARIA roles keep the table semantics that display: block drops).
  */
 function dataTable(options) {
   const role = (name) => options.stack ? name : undefined;

@@ -105,7 +105,9 @@ input, select {
   border: 1px solid var(--border-strong); border-radius: 8px; font: 1rem var(--sans);
 }
 input[type="password"] { font-family: var(--mono); }
-input[type="checkbox"], input[type="radio"] { width: 1.1rem; height: 1.1rem; margin: 0; accent-color: var(--accent); }
+input[type="checkbox"], input[type="radio"] {
+  width: 1.1rem; height: 1.1rem; margin: 0; accent-color: var(--accent);
+}
 .form-grid {
   display: grid; grid-template-columns: repeat(auto-fit, minmax(12rem, 1fr)); gap: .75rem 1rem;
   align-items: start;

@@ -50,9 +50,11 @@ function limitsForm(user, defaults, reload) {
     el("div", { class: "field" }, el("label", { for: "limit-rpm", text: "Requests per minute, per key" }), rpm,
       el("p", { class: "fine", id: "limit-rpm-hint",
         text: "Empty: the server's RATE_LIMIT_RPM, " + number(defaults.rate_limit_rpm) + "." })),
-    el("div", { class: "field" }, el("label", { for: "limit-budget", text: "Daily budget, weighted tokens" }), budget,
+    el("div", { class: "field" },
+      el("label", { for: "limit-budget", text: "Daily budget, weighted tokens" }), budget,
       el("p", { class: "fine", id: "limit-budget-hint",
-        text: "Empty: the server's DAILY_TOKEN_BUDGET, " + budgetText(defaults.daily_token_budget) + ". 0: no budget." })),
+        text: "Empty: the server's DAILY_TOKEN_BUDGET, " + budgetText(defaults.daily_token_budget) +
+          ". 0: no budget." })),
     el("div", { class: "actions" },
       el("button", { type: "submit", class: "button", id: "limits-save", text: "Save limits" })));
   form.addEventListener("submit", async (event) => {
@@ -76,6 +78,11 @@ function limitsForm(user, defaults, reload) {
   return el("div", {}, form, status);
 }
 
+/** A catch handler: a 404 (an unknown user) gives "value"; anything else stays an error. */
+function unlessUnknown(value) {
+  return (error) => error.status === 404 ? value : Promise.reject(error);
+}
+
 async function loadUser(section, name) {
   const body = section.querySelector(".view-body");
   const heading = section.querySelector("h1");
@@ -85,8 +92,8 @@ async function loadUser(section, name) {
   const path = encodeURIComponent(name);
   const [users, keys, usage] = await Promise.all([
     api("/admin/users"),
-    api("/admin/keys?user=" + path).catch((error) => error.status === 404 ? { data: [] } : Promise.reject(error)),
-    api("/admin/usage?days=30&group_by=model&user=" + path).catch((error) => error.status === 404 ? null : Promise.reject(error)),
+    api("/admin/keys?user=" + path).catch(unlessUnknown({ data: [] })),
+    api("/admin/usage?days=30&group_by=model&user=" + path).catch(unlessUnknown(null)),
   ]);
   const user = users.data.find((u) => u.user === name);
   if (!user) {

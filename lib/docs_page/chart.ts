@@ -116,11 +116,11 @@ const ZtoChart = (() => {
     const table = node("table");
     table.append(node("caption", "", spec.title));
     const head = node("tr");
-    for (const label of ["Date", ...spec.series.map((s) => s.name), "Total"]) {
-      const th = node("th", "", label);
+    ["Date", ...spec.series.map((s) => s.name), "Total"].forEach((label, i) => {
+      const th = node("th", i === 0 ? "" : "num", label);
       th.scope = "col";
       head.append(th);
-    }
+    });
     const thead = node("thead");
     thead.append(head);
     const tbody = node("tbody");

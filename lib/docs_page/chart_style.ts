@@ -51,5 +51,5 @@ export const CHART_STYLE = String.raw`
 .chart-table { margin-top: .5rem; font-size: .9rem; }
 .chart-table summary { cursor: pointer; color: var(--accent-text); }
 .chart-table .table-scroll { max-height: 20rem; overflow: auto; }
-.chart-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.chart-table th.num, .chart-table td.num { text-align: right; font-variant-numeric: tabular-nums; }
 `;
