@@ -13,9 +13,18 @@ import type { Config } from "./core/config.ts";
 import { preflightResponse, withCors } from "./core/cors.ts";
 import { ApiError, type Dialect, errorResponse, toApiError } from "./core/errors.ts";
 import { storeError } from "./core/kv.ts";
-import { logDebug, logRequest, type LogSink, type RequestTrace } from "./core/log.ts";
+import {
+  logDebug,
+  logRequest,
+  type LogSink,
+  type RequestLog,
+  type RequestTrace,
+} from "./core/log.ts";
 import { type Service, servicePath, splitServicePath } from "./core/services.ts";
 import { ADMIN_ROUTES, type AdminContext, authorizeAdmin } from "./admin/routes.ts";
+import { CONSOLE_API_ROUTES } from "./admin/console_api.ts";
+import { renderConsolePage } from "./admin/console_page.ts";
+import { RecentRequests } from "./admin/recent_requests.ts";
 import { renderDocsPage } from "./docs_page/page.ts";
 import { type Admission, clientKey, type Governance } from "./governance/governance.ts";
 import { handleChatCompletions } from "./openai/route.ts";
@@ -46,6 +55,8 @@ interface ServedService {
 
 /** Deps with every optional filled in, and one upstream per service built from them. */
 interface AppDeps extends Required<Deps> {
+  /** This process's most recent client requests, for the console. */
+  recent: RecentRequests;
   /** Every service by slug, in the configured order. */
   services: Map<string, ServedService>;
   /** The first service: the one the root routes serve. */
@@ -99,6 +110,8 @@ const docs: PublicHandler = (request, ctx) =>
     service: ctx.service.service,
     basePath: ctx.basePath,
   });
+const operatorConsole: PublicHandler = (request) =>
+  renderConsolePage(request, { upstreamRoute: ROUTES.some((r) => r.path === "/admin/upstream") });
 
 /**
  * Every route the gateway serves. `:name` segments match any one segment. Public and client
@@ -122,9 +135,18 @@ const ROUTES: Route[] = [
   {
     path: "/v1/key",
     access: "client",
-    methods: { GET: (_request, ctx) => keyInfoResponse(ctx.governance, ctx.caller, ctx.decision) },
+    methods: {
+      GET: (request, ctx) =>
+        keyInfoResponse(ctx.governance, ctx.caller, ctx.decision, {
+          url: new URL(request.url),
+          kv: ctx.kv,
+          now: ctx.now,
+        }),
+    },
   },
+  { path: "/admin", access: "public", methods: { GET: operatorConsole } },
   ...ADMIN_ROUTES.map((route): Route => ({ ...route, access: "admin" })),
+  ...CONSOLE_API_ROUTES.map((route): Route => ({ ...route, access: "admin" })),
 ];
 
 /** The route of a path and its `:name` parameters, or undefined. */
@@ -236,7 +258,7 @@ async function dispatch(
   const isAdmin = path === "/admin" || path.startsWith("/admin/");
   if (isAdmin) {
     if (target.slug !== undefined || !deps.config.adminKey) throw unknownPath(fullPath);
-    authorizeAdmin(request, deps.config.adminKey);
+    if (path !== "/admin") authorizeAdmin(request, deps.config.adminKey); // the page holds no data
   }
   const found = findRoute(path);
   if (!found) throw unknownPath(fullPath);
@@ -279,12 +301,14 @@ async function dispatch(
             ...upstream.state(),
             service: service.slug,
           })),
+        recent: deps.recent,
       };
       return await route.methods[method](request, admin).catch((error) => {
         throw storeError(error);
       });
     }
     case "client":
+      ctx.trace.client = true;
       return await runClientRoute(request, routeCtx, route.methods[method]);
   }
 }
@@ -302,6 +326,7 @@ async function runClientRoute(
   const { service, upstream } = ctx.service;
   const { caller, startEarly, decision } = await deps.governance.admit(clientKey(request));
   trace.user = caller.user;
+  trace.keyId = caller.keyId;
   if (!startEarly) await decision;
   const client: ClientContext = {
     config: deps.config,
@@ -362,6 +387,7 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     ...withDefaults,
     services,
     defaultService: services.get(config.services[0].slug)!,
+    recent: new RecentRequests({ now: withDefaults.now() }),
   };
   return async (request) => {
     const started = performance.now();
@@ -394,8 +420,8 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
     }
     withHeaders(response, headers);
     if (isClientPath(target.path)) response = withCors(response, config.corsOrigins, request);
-    const log = () =>
-      logRequest(full.log, {
+    const log = () => {
+      const entry: RequestLog = {
         method: request.method,
         path,
         status: response.status,
@@ -403,10 +429,16 @@ export function createHandler(deps: Deps): (request: Request) => Promise<Respons
         model: trace.model,
         user: trace.user,
         service: trace.service,
+        keyId: trace.keyId,
+        promptTokens: trace.promptTokens,
+        completionTokens: trace.completionTokens,
         upstreamRequestId: trace.upstreamRequestId,
         queuedMs: trace.queuedMs,
         error: failure ?? trace.streamError,
-      });
+      };
+      logRequest(full.log, entry);
+      if (trace.client) full.recent.add(entry, full.now());
+    };
     if (trace.streamEnd) trace.streamEnd.then(log);
     else log();
     return response;

@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string[]> = {
   openai: ["core", "chat"],
   anthropic: ["core", "chat"],
   responses: ["core", "chat"],
-  admin: ["core", "governance"],
+  admin: ["core", "governance", "docs_page"],
   routes: ["core", "governance"],
   app: ["*"],
 };

@@ -22,8 +22,10 @@ import {
   validateUserName,
 } from "../governance/keys.ts";
 import { effectiveLimits } from "../governance/limits.ts";
-import { listUsage, type UsageDimension, type UsageRow } from "../governance/usage.ts";
+import { listUsage, utcDay } from "../governance/usage.ts";
+import { groupUsage, type UsageGrouping } from "../governance/usage_report.ts";
 import { booleanField, integerField, integerParam, readAdminBody, stringField } from "./input.ts";
+import type { RecentRequests } from "./recent_requests.ts";
 
 /** What an admin handler gets: the KV store and config, the parsed URL and path parameters. */
 export interface AdminContext {
@@ -37,6 +39,8 @@ export interface AdminContext {
   settled: () => Promise<void>;
   /** Each upstream's key pool and queue now (keys by their last 4 characters only). */
   upstreamState: () => UpstreamState[];
+  /** This process's most recent client requests. */
+  recent: RecentRequests;
 }
 
 type AdminHandler = (request: Request, ctx: AdminContext) => Promise<Response>;
@@ -92,12 +96,13 @@ async function loadUser(deps: AdminContext, name: string): Promise<UserRecord> {
   throw unknownUser(name);
 }
 
-function isImplicitUser(deps: AdminContext, name: string): boolean {
+/** Whether `name` is the user of `DEFAULT_KEY`, which exists without a record while it is set. */
+export function isImplicitUser(deps: AdminContext, name: string): boolean {
   return name === DEFAULT_KEY_ID && deps.config.defaultKey !== "";
 }
 
 /** The `user` query parameter, checked to name a known user; undefined when absent. */
-async function userParam(deps: AdminContext): Promise<string | undefined> {
+export async function userParam(deps: AdminContext): Promise<string | undefined> {
   const raw = deps.url.searchParams.get("user");
   if (raw === null) return undefined;
   const name = validateUserName(raw);
@@ -158,14 +163,23 @@ async function deleteKeyRoute(deps: AdminContext, id: string): Promise<Response>
 }
 
 async function userView(deps: AdminContext, user: UserRecord): Promise<Record<string, unknown>> {
-  const limits = effectiveLimits(deps.config, user);
+  return userFields(deps.config, user, await countActiveKeys(deps.kv, user.name, deps.now()));
+}
+
+/** What the admin API shows of a user: overrides (null = the server's), limits in force, keys. */
+export function userFields(
+  config: Readonly<Config>,
+  user: UserRecord,
+  activeKeys: number,
+): Record<string, unknown> {
+  const limits = effectiveLimits(config, user);
   return {
     user: user.name,
     disabled: user.disabled,
     rate_limit_rpm: user.rateLimitRpm,
     daily_token_budget: user.dailyTokenBudget,
     limits: { rate_limit_rpm: limits.rateLimitRpm, daily_token_budget: limits.dailyTokenBudget },
-    active_keys: await countActiveKeys(deps.kv, user.name, deps.now()),
+    active_keys: activeKeys,
     created_at: new Date(user.createdAt).toISOString(),
   };
 }
@@ -207,11 +221,9 @@ async function patchUserRoute(
   return Response.json(await userView(deps, user));
 }
 
-/** What `group_by` can sum usage by, besides the day. */
-type UsageGrouping = UsageDimension;
-const GROUPINGS: readonly UsageGrouping[] = ["model", "service"];
+const GROUPINGS: readonly UsageGrouping[] = ["model", "user", "service"];
 
-/** The `group_by` query parameter: `model`, `service`, or undefined when absent. */
+/** The `group_by` query parameter: `model`, `user`, `service`, or undefined when absent. */
 function groupingParam(url: URL): UsageGrouping | undefined {
   const raw = url.searchParams.get("group_by");
   if (raw === null) return undefined;
@@ -224,37 +236,24 @@ function groupingParam(url: URL): UsageGrouping | undefined {
   return raw as UsageGrouping;
 }
 
-/** Rows of one dimension summed over users: one row per day and model, or per day and service. */
-function sumOverUsers(rows: readonly UsageRow[]): Omit<UsageRow, "user">[] {
-  const groups = new Map<string, Omit<UsageRow, "user">>();
-  for (const { user: _user, ...row } of rows) {
-    const id = JSON.stringify([row.date, row.model, row.service]);
-    const group = groups.get(id);
-    if (!group) {
-      groups.set(id, row);
-      continue;
-    }
-    group.requests += row.requests;
-    group.prompt_tokens += row.prompt_tokens;
-    group.completion_tokens += row.completion_tokens;
-    group.weighted_tokens = Math.round((group.weighted_tokens + row.weighted_tokens) * 1000) / 1000;
-  }
-  const key = (row: Omit<UsageRow, "user">) => `${row.date}\n${row.model ?? row.service}`;
-  return [...groups.values()].sort((a, b) => key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
-}
-
 async function usageRoute(_request: Request, deps: AdminContext): Promise<Response> {
   const user = await userParam(deps);
   const days = integerParam(deps.url, "days", { min: 1, max: 366, fallback: 7 });
   const groupBy = groupingParam(deps.url);
   await deps.settled();
   const now = deps.now();
-  const rows = await listUsage(deps.kv, { user, days, now, groupBy: [groupBy ?? "model"] });
-  const data = groupBy ? sumOverUsers(rows) : rows;
+  const rows = await listUsage(deps.kv, {
+    user,
+    days,
+    now,
+    groupBy: [groupBy === "service" ? "service" : "model"],
+  });
+  const data = groupBy ? groupUsage(rows, groupBy) : rows;
   return Response.json({
     object: "list",
     user: user ?? null,
     days,
+    date: utcDay(now),
     group_by: groupBy ?? null,
     data,
   });

@@ -55,6 +55,8 @@ function meter(ctx: ChatContext, plan: ChatPlan, outcome: Omit<RelayOutcome, "ca
     type: "usage",
     ...estimatedUsage(plan, outcome.outputChars),
   };
+  ctx.trace.promptTokens = usage.promptTokens;
+  ctx.trace.completionTokens = usage.completionTokens;
   ctx.meter(plan.model.upstream, usage);
 }
 

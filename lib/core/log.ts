@@ -10,6 +10,9 @@ export interface RequestLog {
   user?: string;
   /** The slug of the service a client request was for. */
   service?: string;
+  keyId?: string;
+  promptTokens?: number;
+  completionTokens?: number;
   upstreamRequestId?: string;
   /** Milliseconds the request waited for an upstream slot. */
   queuedMs?: number;
@@ -54,11 +57,18 @@ export type LogSink = (line: string) => void;
 
 /** What a request's log line reports beyond method, path and status; routes fill it in. */
 export interface RequestTrace {
+  /** Set for client routes: their requests join the console's recent requests. */
+  client?: boolean;
   model?: string;
   upstreamRequestId?: string;
   user?: string;
   /** The slug of the service the request was for (client routes and `/s/{slug}`). */
   service?: string;
+  /** The id of the client key (never the key itself). */
+  keyId?: string;
+  /** The metered usage of the request, once known. */
+  promptTokens?: number;
+  completionTokens?: number;
   /** Set by streaming routes: resolves when the stream has ended. */
   streamEnd?: Promise<void>;
   /** Why a stream ended early, if it did. */

@@ -15,6 +15,8 @@ import { codexSection, responsesSection } from "./codex.ts";
 import { code, codeBlock, formatNumber, markup, SafeHtml } from "./html.ts";
 import { errorsSection, limitsSection, modelsSection, routesSection } from "./reference.ts";
 import { serviceLine, servicesSection } from "./services.ts";
+import { CHART_SCRIPT } from "./chart.ts";
+import { CHART_STYLE } from "./chart_style.ts";
 import { PAGE_SCRIPT } from "./script.ts";
 import { PAGE_STYLE } from "./style.ts";
 import { MODELS } from "../core/models.ts";
@@ -30,12 +32,15 @@ export interface DocsView extends ExampleContext {
   basePath: string;
 }
 
-const ICON = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E" +
+/** The site icon, inline (no request). */
+export const ICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E" +
   "%3Crect width='32' height='32' rx='8' fill='%233451d1'/%3E%3Cpath d='M10 10h12L10 22h12' " +
   "stroke='white' stroke-width='3' fill='none' stroke-linecap='round' stroke-linejoin='round'/%3E" +
   "%3C/svg%3E";
 
-const LOGO =
+/** The logo beside the name in the page header. */
+export const LOGO =
   markup`<svg class="logo" viewBox="0 0 32 32" width="28" height="28" aria-hidden="true" focusable="false">
 <rect width="32" height="32" rx="8"/><path d="M10 10h12L10 22h12"/></svg>`;
 
@@ -121,8 +126,9 @@ ${corsNote(config)}
 function keyCheckSection({ origin, basePath }: DocsView): SafeHtml {
   return markup`<section id="check-key" aria-labelledby="check-key-h">
 <h2 id="check-key-h">Check a key</h2>
-<p>See which user a key belongs to, when it expires, its limits and today's usage. The key goes
-only to this server (${code("GET /v1/key")}); the page keeps nothing.</p>
+<p>See which user a key belongs to, when it expires, its limits, today's usage and the user's last
+30 days. The key goes only to this server (${code("GET /v1/key?days=30")}); the page keeps
+nothing.</p>
 <form id="key-form" class="key-form" data-key-url="${basePath}/v1/key" hidden>
 <label for="key-input">API key</label>
 <div class="key-row">
@@ -133,6 +139,7 @@ only to this server (${code("GET /v1/key")}); the page keeps nothing.</p>
 <div id="key-result" class="key-result" aria-live="polite">
 <p id="key-status" class="key-status"></p>
 <dl id="key-fields" class="key-fields"></dl>
+<div id="key-chart" class="key-chart" hidden></div>
 </div>
 <p id="key-no-script" class="note">Checking a key here needs JavaScript. Without it, ask the server
 with cURL:</p>
@@ -204,7 +211,7 @@ export function docsPageHtml(view: DocsView): string {
 <meta name="description" content="How to use this ZtoApi gateway: base URLs, keys, examples, models, limits and errors.">
 <title>${title}</title>
 <link rel="icon" href="${ICON}">
-<style nonce="${nonce}">${new SafeHtml(PAGE_STYLE)}</style>
+<style nonce="${nonce}">${new SafeHtml(PAGE_STYLE + CHART_STYLE)}</style>
 </head>
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
@@ -235,7 +242,7 @@ ${servicesSection(config, basePath)}
 <div class="wrap">ZtoApi ${VERSION} · generated from this server's configuration on every request ·
 <a href="/health">/health</a></div>
 </footer>
-<script nonce="${nonce}">${new SafeHtml(PAGE_SCRIPT)}</script>
+<script nonce="${nonce}">${new SafeHtml(CHART_SCRIPT + PAGE_SCRIPT)}</script>
 </body>
 </html>
 `.value;

@@ -66,15 +66,24 @@ export function renderDocsPage(
   config: Readonly<Config>,
   options: DocsPageOptions = {},
 ): Response {
-  const nonce = makeNonce();
   const basePath = options.basePath ?? "";
-  const body = docsPageHtml({
-    config,
-    origin: publicOrigin(request, options.url) + basePath,
-    nonce,
-    service: options.service ?? config.services[0],
-    basePath,
-  });
+  return htmlPageResponse(request, (nonce) =>
+    docsPageHtml({
+      config,
+      origin: publicOrigin(request, options.url) + basePath,
+      nonce,
+      service: options.service ?? config.services[0],
+      basePath,
+    }));
+}
+
+/**
+ * A self-contained HTML page (headers only for HEAD) with a fresh nonce for its inline style and
+ * scripts, and the headers that keep it to itself: the CSP, no sniffing, no framing, no caching.
+ */
+export function htmlPageResponse(request: Request, render: (nonce: string) => string): Response {
+  const nonce = makeNonce();
+  const body = render(nonce);
   return new Response(request.method === "HEAD" ? null : body, {
     headers: {
       "content-type": "text/html; charset=utf-8",

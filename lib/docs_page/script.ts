@@ -74,7 +74,8 @@ export const PAGE_SCRIPT = String.raw`
   const input = document.getElementById("key-input");
   const status = document.getElementById("key-status");
   const fields = document.getElementById("key-fields");
-  if (!form || !input || !status || !fields) return;
+  const chart = document.getElementById("key-chart");
+  if (!form || !input || !status || !fields || !chart) return;
 
   function showStatus(text, kind) {
     status.textContent = text;
@@ -142,12 +143,29 @@ export const PAGE_SCRIPT = String.raw`
     return text + " (HTTP " + response.status + ")";
   }
 
+  /** The user's last days (GET /v1/key?days=N's "daily"), stacked by model. */
+  function drawDays(daily) {
+    const dates = daily.map((day) => day.date);
+    const rows = daily.flatMap((day) =>
+      (day.models || []).map((m) => ({ date: day.date, model: m.model, weighted: m.weighted_tokens })));
+    chart.hidden = false;
+    ZtoChart.stackedBars(chart, {
+      title: "Weighted tokens per day of this key's user, last " + dates.length + " days",
+      unit: "weighted tokens",
+      dates,
+      series: ZtoChart.seriesFromRows(rows, { dates, by: "model", value: "weighted" }),
+      empty: "No usage in the last " + dates.length + " days.",
+    });
+  }
+
   form.hidden = false;
   const noScript = document.getElementById("key-no-script");
   if (noScript) noScript.hidden = true;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     fields.replaceChildren();
+    chart.replaceChildren();
+    chart.hidden = true;
     const key = input.value.trim();
     if (!key) {
       showStatus("Paste a key first.", "error");
@@ -157,7 +175,7 @@ export const PAGE_SCRIPT = String.raw`
     button.disabled = true;
     showStatus("Checking…", "");
     try {
-      const response = await fetch(form.dataset.keyUrl || "/v1/key", {
+      const response = await fetch((form.dataset.keyUrl || "/v1/key") + "?days=30", {
         headers: { "Authorization": "Bearer " + key },
         cache: "no-store",
         credentials: "omit",
@@ -168,7 +186,11 @@ export const PAGE_SCRIPT = String.raw`
         return;
       }
       showStatus("This key works.", "good");
-      if (body && typeof body === "object") renderFields(fields, body);
+      if (body && typeof body === "object") {
+        const { daily, ...details } = body;
+        renderFields(fields, details);
+        if (Array.isArray(daily)) drawDays(daily);
+      }
     } catch (error) {
       const reason = error && error.message ? error.message : String(error);
       showStatus("Cannot reach the server: " + reason, "error");

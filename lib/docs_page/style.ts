@@ -274,6 +274,10 @@ td code, th code { white-space: nowrap; overflow-wrap: normal; }
   .key-fields dd:has(> dl) { flex-basis: 12rem; padding-left: 0; border-left: 0; }
 }
 .key-fields .key-fields dt { font-size: .9rem; }
+.key-chart {
+  margin: 0 0 1rem; padding: 1rem; background: var(--surface); border: 1px solid var(--border);
+  border-radius: var(--radius);
+}
 .note { color: var(--muted); }
 .site-footer {
   padding: 1.5rem 0 2rem; color: var(--muted); border-top: 1px solid var(--border);

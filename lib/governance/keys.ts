@@ -276,3 +276,24 @@ export function unknownUser(name: string): ApiError {
     `Unknown user ${name}: a user exists once a key has been created for it`,
   );
 }
+
+/** Every user record (a user exists once a key has been created for it), by name. */
+export async function listUsers(kv: Deno.Kv): Promise<UserRecord[]> {
+  const users: UserRecord[] = [];
+  for await (const entry of kv.list<UserRecord>({ prefix: ["user"] })) users.push(entry.value);
+  return users;
+}
+
+/** Active keys (not revoked, not expired) per user, in one pass over the users' key index. */
+export async function countActiveKeysByUser(
+  kv: Deno.Kv,
+  now: number,
+): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for await (const entry of kv.list<number>({ prefix: ["user_key"] })) {
+    if (entry.value <= now) continue;
+    const user = entry.key[1] as string;
+    counts.set(user, (counts.get(user) ?? 0) + 1);
+  }
+  return counts;
+}

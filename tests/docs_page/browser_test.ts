@@ -4,98 +4,20 @@ import assert from "node:assert/strict";
 import { createGovernance } from "../../lib/governance/governance.ts";
 import { createHandler } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/core/config.ts";
-import axe from "axe-core";
-import { CHROMIUM_PATH, hasChromium, launchChromium, type Page } from "../support/cdp.ts";
+import { CHROMIUM_PATH, hasChromium, launchChromium } from "../support/cdp.ts";
+import {
+  accessibilityViolations,
+  LAYOUT,
+  openAt,
+  problemsOf,
+  screenshot,
+} from "../support/page_checks.ts";
 
 const KEY = "sk-docs-browser-test-key-0123456789abcdef";
 const chromium = hasChromium();
 if (!chromium) {
   console.warn(
     `docs_browser_test: ${CHROMIUM_PATH} not found, browser tests skipped (apt-get install -y chromium)`,
-  );
-}
-
-interface PageProblems {
-  errors: string[];
-  failed: string[];
-  external: string[];
-}
-
-/** Console errors, exceptions, failed requests and requests that left the server's origin. */
-function problemsOf(page: Page, origin: string): PageProblems {
-  const problems: PageProblems = { errors: [], failed: [], external: [] };
-  for (const { method, params } of page.events) {
-    const p = params as Record<string, Record<string, unknown>>;
-    if (method === "Runtime.consoleAPICalled" && ["error", "assert"].includes(String(p.type))) {
-      problems.errors.push(`console.${p.type}: ${JSON.stringify(p.args)}`);
-    } else if (method === "Runtime.exceptionThrown") {
-      problems.errors.push(`exception: ${JSON.stringify(p.exceptionDetails)}`);
-    } else if (method === "Log.entryAdded" && p.entry.level === "error") {
-      problems.errors.push(`log: ${p.entry.text} ${p.entry.url ?? ""}`);
-    } else if (method === "Network.loadingFailed") {
-      problems.failed.push(`${p.errorText ?? ""} ${p.blockedReason ?? ""}`);
-    } else if (method === "Network.responseReceived" && Number(p.response.status) >= 400) {
-      problems.failed.push(`${p.response.status} ${p.response.url}`);
-    } else if (method === "Network.requestWillBeSent") {
-      const url = String(p.request.url);
-      if (!url.startsWith(`${origin}/`) && !url.startsWith("data:")) problems.external.push(url);
-    }
-  }
-  return problems;
-}
-
-/** Width facts of the loaded page, and the elements that stick out of the viewport, if any. */
-const LAYOUT = `(() => {
-  const root = document.documentElement;
-  const wide = [...document.querySelectorAll("body *")]
-    .filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-    .filter((el) => !el.closest(".table-scroll, pre"))
-    .slice(0, 5)
-    .map((el) => el.tagName + "." + el.className);
-  return { scrollWidth: root.scrollWidth, innerWidth: window.innerWidth, wide };
-})()`;
-
-async function openAt(
-  page: Page,
-  url: string,
-  options: { width: number; height: number; dark?: boolean },
-): Promise<void> {
-  await page.send("Emulation.setDeviceMetricsOverride", {
-    width: options.width,
-    height: options.height,
-    deviceScaleFactor: 1,
-    mobile: options.width < 600,
-  });
-  await page.send("Emulation.setEmulatedMedia", {
-    features: [{ name: "prefers-color-scheme", value: options.dark ? "dark" : "light" }],
-  });
-  await page.navigate(url);
-}
-
-async function screenshot(page: Page, file: string): Promise<void> {
-  const { data } = await page.send<{ data: string }>("Page.captureScreenshot", {
-    format: "png",
-    captureBeyondViewport: true,
-  });
-  await Deno.writeFile(file, Uint8Array.from(atob(data), (c) => c.charCodeAt(0)));
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string;
-  help: string;
-  nodes: { target: string[] }[];
-}
-
-/** axe-core's WCAG 2.1 A/AA and best-practice findings for the page as it is now. */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  await page.evaluate(`${axe.source};true`);
-  const violations = await page.evaluate<AxeViolation[]>(`axe.run(document, {
-    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
-  }).then((result) => result.violations.map(({ id, impact, help, nodes }) =>
-    ({ id, impact, help, nodes: nodes.slice(0, 3).map((n) => ({ target: n.target })) })))`);
-  return violations.map((v) =>
-    `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`
   );
 }
 
@@ -211,13 +133,51 @@ Deno.test({
             )
             .filter((r) => r.url.includes("/v1/key"));
           assert.equal(sent.length, 1);
-          assert.equal(sent[0].url, `${origin}/v1/key`);
+          assert.equal(sent[0].url, `${origin}/v1/key?days=30`);
           assert.equal(sent[0].headers.Authorization, `Bearer ${KEY}`);
           const fits = await page.evaluate<boolean>(
             "document.documentElement.scrollWidth <= window.innerWidth",
           );
           assert.ok(fits, "the key details fit at 390 px");
           await screenshot(page, "/tmp/ztoapi-docs-390-key.png");
+          assert.deepEqual(await accessibilityViolations(page), []);
+          assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
+        } finally {
+          await page.close();
+        }
+      });
+
+      await t.step("the key form draws the user's last 30 days as a chart", async () => {
+        governance.record({ keyId: "default", user: "default" }, "glm-4.5", {
+          promptTokens: 100,
+          completionTokens: 50,
+          cachedTokens: 0,
+          estimated: false,
+        });
+        await governance.settled();
+        const page = await browser.newPage();
+        try {
+          await openAt(page, `${origin}/`, { width: 390, height: 844 });
+          const result = await page.evaluate<{ fields: string[] }>(checkKey(KEY));
+          assert.ok(!result.fields.some((f) => f.startsWith("daily")), "the days are a chart");
+          const chart = await page.evaluate<{ days: number; today: string; label: string }>(
+            `(() => {
+            const host = document.getElementById("key-chart");
+            const rows = [...host.querySelectorAll("tbody tr")];
+            return {
+              days: rows.length,
+              today: rows.at(-1).textContent,
+              label: [...host.querySelectorAll(".chart-day")].at(-1).getAttribute("aria-label"),
+            };
+          })()`,
+          );
+          assert.equal(chart.days, 30);
+          assert.match(chart.today, /300300$/, "today: glm-4.5 300, total 300");
+          assert.match(chart.label, /: 300 weighted tokens \(glm-4\.5 300\)$/);
+          const fits = await page.evaluate<boolean>(
+            "document.documentElement.scrollWidth <= window.innerWidth",
+          );
+          assert.ok(fits, "the chart fits at 390 px");
           assert.deepEqual(await accessibilityViolations(page), []);
           assert.deepEqual(problemsOf(page, origin), { errors: [], failed: [], external: [] });
         } finally {
