@@ -178,7 +178,12 @@ function confirmAction(title, text, action) {
   dialog.returnValue = "";
   dialog.showModal();
   return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    const closed = () => {
+      if (dialog.open) return; // the late close event of an earlier confirmation
+      dialog.removeEventListener("close", closed);
+      resolve(dialog.returnValue === "ok");
+    };
+    dialog.addEventListener("close", closed);
   });
 }
 

@@ -83,7 +83,10 @@ function unlessUnknown(value) {
   return (error) => error.status === 404 ? value : Promise.reject(error);
 }
 
+let userLoads = 0;
+
 async function loadUser(section, name) {
+  const load = ++userLoads; // only the latest load renders: an older answer may be stale
   const body = section.querySelector(".view-body");
   const heading = section.querySelector("h1");
   heading.textContent = name;
@@ -95,6 +98,7 @@ async function loadUser(section, name) {
     api("/admin/keys?user=" + path).catch(unlessUnknown({ data: [] })),
     api("/admin/usage?days=30&group_by=model&user=" + path).catch(unlessUnknown(null)),
   ]);
+  if (load !== userLoads) return;
   const user = users.data.find((u) => u.user === name);
   if (!user) {
     body.replaceChildren(el("p", { class: "status error",

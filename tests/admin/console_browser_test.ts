@@ -32,13 +32,15 @@ if (!chromium) {
 /** Runs `body` in the page with `wait(test, what, ms?)`, which polls until test() is truthy. */
 function inPage(body: string): string {
   return `(async () => {
-    const wait = async (test, what, ms = 10000) => {
+    const wait = async (test, what, ms = 30000) => {
       for (const end = Date.now() + ms; Date.now() < end;) {
         const value = test();
         if (value) return value;
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
-      throw new Error("Timed out waiting for " + what);
+      const said = [...document.querySelectorAll("#live, .status")].map((n) => n.textContent)
+        .filter(Boolean).join(" | ");
+      throw new Error("Timed out waiting for " + what + " (page says: " + said + ")");
     };
     const $ = (id) => document.getElementById(id);
     const text = (node) => node ? node.textContent.trim() : null;
@@ -458,7 +460,7 @@ Deno.test({
             assert.equal(await chatAs(gw, TEST_KEY, { model: "glm-5", usage: small }), 200);
             const fresh = await page.evaluate<boolean>(inPage(`
             await wait(() => [...$("requests-table").querySelectorAll("tbody tr")]
-              .some((tr) => tr.textContent.includes("glm-5")), "the refresh", 20000);
+              .some((tr) => tr.textContent.includes("glm-5")), "the refresh", 30000);
             return true;
           `));
             assert.equal(fresh, true, "the list refreshes by itself");
