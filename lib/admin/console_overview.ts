@@ -85,7 +85,7 @@ async function loadOverview(section) {
   if (document.body.dataset.upstream === "true") loadUpstream(upstream);
 }
 
-/** GET /admin/upstream, shown only when it answers. */
+/** GET /admin/upstream, shown only when it answers: each upstream's queue and its keys by last 4. */
 
 async function loadUpstream(container) {
   let state;
@@ -94,21 +94,31 @@ async function loadUpstream(container) {
   } catch {
     return;
   }
-  const list = Object.values(state || {})
-    .find((v) => Array.isArray(v) && v.every((x) => x && typeof x === "object"));
-  const show = (value) => value === null || value === undefined ? "—"
-    : Array.isArray(value) ? value.map(show).join(", ")
-    : typeof value === "object" ? Object.entries(value).map(([k, v]) => k + ": " + show(v)).join(", ")
-    : typeof value === "number" ? number(value) : String(value);
-  const columns = [...new Set((list || []).flatMap((row) => Object.keys(row)))]
-    .map((name) => ({ label: name.replace(/_/g, " "), cell: (row) => show(row[name]) }));
-  const facts = Object.entries(state || {}).filter(([name, v]) => v !== list && name !== "object");
-  container.replaceChildren(panel("Upstream pool",
-    facts.length
-      ? el("p", { class: "fine",
-        text: facts.map(([k, v]) => k.replace(/_/g, " ") + ": " + show(v)).join(" · ") })
-      : null,
-    list && list.length ? dataTable({ caption: "Upstream keys", stack: true, rows: list, columns })
-      : el("p", { class: "fine", text: "No upstream key is configured." })));
+  const upstreams = Array.isArray(state?.data) ? state.data : [];
+  const codes = (hour) => Object.entries(hour.codes || {}).map(([code, n]) => code + " ×" + n).join(", ");
+  const tables = upstreams.map((upstream) => {
+    const title = (upstream.service ? upstream.service + ": " : "") + upstream.url;
+    const keys = upstream.keys || [];
+    return el("div", { class: "upstream" },
+      el("p", { class: "fine", text: title + " · " + number(upstream.queued || 0) + " queued" }),
+      keys.length
+        ? dataTable({
+          caption: "Keys of " + title,
+          stack: true,
+          rows: keys,
+          columns: [
+            { label: "Key", cell: (k) => el("code", { text: "…" + k.last4 }) },
+            { label: "State", cell: (k) => badge(k.state, k.state === "healthy" ? "" : "warn") },
+            { label: "Until", cell: (k) => k.until ? k.until.replace("T", " ").slice(0, 16) + " UTC" : "—" },
+            { label: "In flight", num: true, cell: (k) => number(k.in_flight) },
+            { label: "Limit", cell: (k) => k.limit === null ? "unlimited" : number(k.limit) + " (" + k.limit_source + ")" },
+            { label: "Last hour", wrap: true,
+              cell: (k) => number(k.last_hour.successes) + " ok" + (codes(k.last_hour) ? ", " + codes(k.last_hour) : "") },
+          ],
+        })
+        : el("p", { class: "fine", text: "No Z.ai key is configured for it." }));
+  });
+  container.replaceChildren(panel("Upstream pool", ...tables));
+  container.firstChild.id = "upstream-pool";
 }
 `;

@@ -225,8 +225,9 @@ Deno.test({
                 legend: [...host.querySelectorAll(".chart-legend li")].map(text),
                 today: [...host.querySelectorAll("tbody tr")].at(-1).textContent,
                 top: [...document.querySelectorAll("#view-overview .panel tbody tr")]
-                  .filter((tr) => !tr.closest(".chart"))
+                  .filter((tr) => !tr.closest(".chart") && !tr.closest("#upstream-pool"))
                   .map((tr) => [...tr.children].map(text).join(" | ")),
+                pool: await wait(() => $("upstream-pool") && text($("upstream-pool")), "the upstream pool"),
               };
             `));
             assert.deepEqual(byUser.legend, ["alice", "default"]);
@@ -235,6 +236,11 @@ Deno.test({
               "alice | 2 | 6,000 (no budget)",
               "default | 1 | 20 (no budget)",
             ]);
+            const pool = String(byUser.pool);
+            assert.match(pool, /…-key/, "the upstream key by its last 4 characters");
+            assert.match(pool, /healthy/);
+            assert.match(pool, /3 ok/, "the last hour's successes");
+            assert.doesNotMatch(pool, /test-upstream-key/, "never the whole key");
 
             await page.evaluate(
               show("users", `$("users-list") && $("users-list").querySelector("tbody")`),
