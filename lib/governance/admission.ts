@@ -56,8 +56,10 @@ interface LastDecision {
 /** One client key's admissions in this process. */
 export interface KeyAdmissions {
   readonly caller: Caller;
-  /** The key's latest decision, settled or not: the next one waits for it. */
-  queue: Promise<unknown>;
+  /** Requests waiting for the next decision (those arriving while one runs join the next). */
+  waiting: PromiseWithResolvers<Record<string, string>>[];
+  /** Whether a decision is running. */
+  deciding: boolean;
   /** Requests asked for and not yet decided. */
   undecided: number;
   last: LastDecision | null;
@@ -74,7 +76,7 @@ export interface AdmissionDeps {
 
 /** A key's admission state, before its first request. */
 export function keyAdmissions(caller: Caller): KeyAdmissions {
-  return { caller, queue: Promise.resolve(), undecided: 0, last: null };
+  return { caller, waiting: [], deciding: false, undecided: 0, last: null };
 }
 
 /**
@@ -95,20 +97,37 @@ export function mayStartEarly(state: KeyAdmissions, ledger: UsageLedger, now: nu
 
 /**
  * Decides one request of the key: resolves with its rate-limit headers, or rejects with the
- * refusal (403, 429) or a 503 when KV fails. Decisions of one key run one after another.
+ * refusal (403, 429) or a 503 when KV fails. One decision runs per key at a time; requests that
+ * arrive meanwhile are decided together by the next one: one read and one check-and-set for them
+ * all (a group commit without a timer).
  */
 export function decide(deps: AdmissionDeps, state: KeyAdmissions): Promise<Record<string, string>> {
+  const waiter = Promise.withResolvers<Record<string, string>>();
+  state.waiting.push(waiter);
   state.undecided++;
-  const decision = state.queue
-    .then(() => retryAtomic(() => decideOnce(deps, state)))
-    .catch((error) => {
+  if (!state.deciding) void decideWaiting(deps, state);
+  return waiter.promise;
+}
+
+async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise<void> {
+  state.deciding = true;
+  while (state.waiting.length) {
+    const waiters = state.waiting.splice(0);
+    try {
+      const outcomes = await retryAtomic(() => decideOnce(deps, state, waiters.length));
+      waiters.forEach((waiter, i) => {
+        const outcome = outcomes[i];
+        if (outcome instanceof ApiError) waiter.reject(outcome);
+        else waiter.resolve(outcome);
+      });
+    } catch (error) {
       // KV failed: no early starts until a decision succeeds again.
-      if (!(error instanceof ApiError) || error.status === 503) state.last = null;
-      throw storeError(error);
-    })
-    .finally(() => state.undecided--);
-  state.queue = decision.catch(() => {});
-  return decision;
+      state.last = null;
+      for (const waiter of waiters) waiter.reject(storeError(error));
+    }
+    state.undecided -= waiters.length;
+  }
+  state.deciding = false;
 }
 
 /** A caller's key record, user record, rate window and weighted usage today, as KV entries. */
@@ -142,43 +161,59 @@ export function weightedToday(
   return weightedOf(used) + ledger.unseen(utcDay(now), caller.user, used.versionstamp);
 }
 
-/** One read-judge-commit; null when another writer changed the entries meanwhile. */
+/**
+ * One read, judge and check-and-set for `requests` requests of the key: each gets its rate-limit
+ * headers or its refusal. Null when another writer changed the entries meanwhile.
+ */
 async function decideOnce(
   deps: AdmissionDeps,
   state: KeyAdmissions,
-): Promise<Record<string, string> | null> {
+  requests: number,
+): Promise<(Record<string, string> | ApiError)[] | null> {
   const { kv, config } = deps;
   const { caller } = state;
   const now = deps.now();
   const [key, user, rate, used] = await readCallerState(kv, caller, now);
   const limits = effectiveLimits(config, user.value);
+  const limit = limits.rateLimitRpm;
   const count = rate.value ?? 0;
-  const refusal = refusalOf(caller, key.value, user.value, {
-    budget: limits.dailyTokenBudget,
-    weightedToday: weightedToday(deps.ledger, caller, used, now),
-    rate: rateState(limits.rateLimitRpm, count, now),
-    now,
-  });
+  const refuse = () =>
+    refusalOf(caller, key.value, user.value, {
+      budget: limits.dailyTokenBudget,
+      weightedToday: weightedToday(deps.ledger, caller, used, now),
+      rate: rateState(limit, count, now),
+      now,
+    });
+  const refusal = refuse();
   state.last = {
     windowStart: windowStart(now),
     count,
-    limit: limits.rateLimitRpm,
+    limit,
     open: refusal === undefined,
     expiresAt: key.value?.expiresAt ?? Infinity,
     budget: limits.dailyTokenBudget,
     day: utcDay(now),
     used,
   };
-  if (refusal) throw refusal;
-  if (count >= limits.rateLimitRpm) throw rateLimited(rateState(limits.rateLimitRpm, count, now));
-  const committed = await kv.atomic()
-    .check(key, user, rate)
-    .set(rate.key, count + 1, { expireIn: 2 * WINDOW_MS })
-    .set(keyLastUsed(caller.keyId), now)
-    .commit();
-  if (!committed.ok) return null;
-  state.last.count = count + 1;
-  return rateHeaders({ ...rateState(limits.rateLimitRpm, count + 1, now), admitted: true });
+  // One error per request: each response carries its own headers.
+  if (refusal) return Array.from({ length: requests }, (_, i) => i === 0 ? refusal : refuse()!);
+  const granted = Math.max(0, Math.min(requests, limit - count));
+  if (granted > 0) {
+    const committed = await kv.atomic()
+      .check(key, user, rate)
+      .set(rate.key, count + granted, { expireIn: 2 * WINDOW_MS })
+      .set(keyLastUsed(caller.keyId), now)
+      .commit();
+    if (!committed.ok) return null;
+  }
+  state.last.count = count + granted;
+  return Array.from(
+    { length: requests },
+    (_, i) =>
+      i < granted
+        ? rateHeaders({ ...rateState(limit, count + i + 1, now), admitted: true })
+        : rateLimited(rateState(limit, count + granted, now)),
+  );
 }
 
 /** Why a caller is refused whatever room its rate window has, or undefined. */

@@ -83,6 +83,11 @@ export function createGovernance(deps: GovernanceDeps): Governance {
   /** Key hash (or DEFAULT_KEY_ID) → the key's caller and admissions, for keys seen before. */
   const known = new Map<string, KeyAdmissions>();
   const writes = new Set<Promise<void>>();
+  /** Writes what has gathered now and waits for every write so far. */
+  const flushed = async () => {
+    await recorder.flush().catch(() => {});
+    await Promise.all(writes);
+  };
 
   async function admissionsOf(hash: string): Promise<KeyAdmissions> {
     const seen = known.get(hash);
@@ -138,7 +143,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
       write.finally(() => writes.delete(write));
     },
     async describe(caller) {
-      await Promise.all(writes); // this process's usage so far is in KV before the read
+      await flushed(); // this process's usage so far is in KV before the read
       try {
         return await describe(admissionDeps, caller);
       } catch (error) {
@@ -146,7 +151,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
       }
     },
     async settled() {
-      while (writes.size) await Promise.all(writes);
+      while (writes.size) await flushed();
     },
   };
 }
