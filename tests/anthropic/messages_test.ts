@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type Anthropic from "@anthropic-ai/sdk";
+import type { Anthropic } from "../support/clients.ts";
 import {
   anthropicClient,
   type AnthropicGateway,

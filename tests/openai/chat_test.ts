@@ -1,7 +1,7 @@
 /** OpenAI route, non-streaming: what an SDK user sees, and what reached the fake Z.ai. */
 
 import assert from "node:assert/strict";
-import type OpenAI from "openai";
+import type { OpenAI } from "../support/clients.ts";
 import { TEST_KEY } from "../support/gateway.ts";
 import { ask, openAIClient, postChat, startOpenAIGateway } from "../support/openai_client.ts";
 import { FAKE_UPSTREAM_KEY } from "../support/fake_upstream.ts";

@@ -1,7 +1,7 @@
 /** Malformed requests on the OpenAI route: each gets a 4xx OpenAI-style error; the server stays up. */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/clients.ts";
 import { TEST_KEY } from "../support/gateway.ts";
 import {
   ask,

@@ -1,7 +1,7 @@
 /** OpenAI route, streaming: chunks as a client reads them, and what reached the fake Z.ai. */
 
 import assert from "node:assert/strict";
-import type OpenAI from "openai";
+import type { OpenAI } from "../support/clients.ts";
 import { TEST_KEY } from "../support/gateway.ts";
 import {
   ask,

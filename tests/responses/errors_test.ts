@@ -1,7 +1,7 @@
 /** `/v1/responses` errors: OpenAI-shaped JSON with the field named, the usual statuses. */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/clients.ts";
 import { startGateway } from "../support/gateway.ts";
 import { openAIClient } from "../support/openai_client.ts";
 import { TEST_KEY } from "../support/gateway.ts";

@@ -1,7 +1,7 @@
 /** `/v1/responses` through the official `openai` SDK: responses.create and responses.stream. */
 
 import assert from "node:assert/strict";
-import type OpenAI from "openai";
+import type { OpenAI } from "../support/clients.ts";
 import { startGateway } from "../support/gateway.ts";
 import { openAIClient } from "../support/openai_client.ts";
 

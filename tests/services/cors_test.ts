@@ -1,8 +1,8 @@
 /** CORS on the client routes: preflights with the SDKs' real headers, headers on every answer, CORS_ORIGINS. */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic } from "../support/clients.ts";
+import { OpenAI } from "../support/clients.ts";
 import { CORS_ALLOWED_HEADERS } from "../../lib/core/cors.ts";
 import { CHROMIUM_PATH, hasChromium, launchChromium } from "../support/cdp.ts";
 import { startGateway, TEST_KEY } from "../support/gateway.ts";

@@ -1,8 +1,8 @@
 /** Services over HTTP: every client route under /s/{slug}, each service's own upstream and keys. */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
-import OpenAI from "openai";
+import { Anthropic } from "../support/clients.ts";
+import { OpenAI } from "../support/clients.ts";
 import { startGateway, TEST_KEY } from "../support/gateway.ts";
 import { keysVariable, type ServicesGateway, startServicesGateway } from "../support/services.ts";
 

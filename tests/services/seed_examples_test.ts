@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic } from "../support/clients.ts";
 import { parseSse } from "../support/anthropic.ts";
 import { TEST_KEY } from "../support/gateway.ts";
 import { type ServicesGateway, startServicesGateway } from "../support/services.ts";

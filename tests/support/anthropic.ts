@@ -1,6 +1,6 @@
 /** Helpers for the Anthropic-route tests: an SDK client, raw JSON posts, SSE event parsing. */
 
-import Anthropic from "@anthropic-ai/sdk";
+import { Anthropic } from "./clients.ts";
 import { type GatewayOptions, startGateway, TEST_KEY, type TestGateway } from "./gateway.ts";
 
 /** The test gateway; its `fetch` shares the pool the SDK clients use. */

@@ -1,6 +1,6 @@
 /** Helpers for driving the gateway's OpenAI route: an SDK client, raw calls, SSE parsing. */
 
-import OpenAI from "openai";
+import { OpenAI } from "./clients.ts";
 import { type GatewayOptions, startGateway, TEST_KEY, type TestGateway } from "./gateway.ts";
 
 /** The test gateway; its `fetch` shares the pool the SDK clients use. */

@@ -1,6 +1,6 @@
 /** What browser tests check on a page: problems, layout, accessibility; and opening, screenshots. */
 
-import axe from "axe-core";
+import { axe } from "./clients.ts";
 import type { Page } from "./cdp.ts";
 
 /** What went wrong while a page was open. */

@@ -1,7 +1,7 @@
 /** Z.ai failures as clients see them: statuses, Retry-After, in-stream errors; and the GLM client. */
 
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import { OpenAI } from "../support/clients.ts";
 import { loadConfig } from "../../lib/core/config.ts";
 import { ApiError } from "../../lib/core/errors.ts";
 import { createUpstream } from "../../lib/upstream/client.ts";
