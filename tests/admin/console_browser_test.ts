@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { CHROMIUM_PATH, hasChromium, launchChromium, type Page } from "../support/cdp.ts";
+import { CHROMIUM_PATH, chromiumFor, launchChromium, type Page } from "../support/cdp.ts";
 import {
   adminCall,
   chatAs,
@@ -22,12 +22,7 @@ import {
   screenshot,
 } from "../support/page_checks.ts";
 
-const chromium = hasChromium();
-if (!chromium) {
-  console.warn(
-    `console_browser_test: ${CHROMIUM_PATH} not found, browser tests skipped (apt-get install -y chromium)`,
-  );
-}
+const chromium = chromiumFor("console_browser_test");
 
 /** Runs `body` in the page with `wait(test, what, ms?)`, which polls until test() is truthy. */
 function inPage(body: string): string {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { createGovernance } from "../../lib/governance/governance.ts";
 import { createHandler } from "../../lib/app.ts";
 import { loadConfig } from "../../lib/core/config.ts";
-import { CHROMIUM_PATH, hasChromium, launchChromium } from "../support/cdp.ts";
+import { CHROMIUM_PATH, chromiumFor, launchChromium } from "../support/cdp.ts";
 import {
   accessibilityViolations,
   LAYOUT,
@@ -14,12 +14,7 @@ import {
 } from "../support/page_checks.ts";
 
 const KEY = "sk-docs-browser-test-key-0123456789abcdef";
-const chromium = hasChromium();
-if (!chromium) {
-  console.warn(
-    `docs_browser_test: ${CHROMIUM_PATH} not found, browser tests skipped (apt-get install -y chromium)`,
-  );
-}
+const chromium = chromiumFor("docs_browser_test");
 
 /** Fills the key form, submits it and waits for its verdict. */
 function checkKey(key: string): string {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Anthropic } from "../support/clients.ts";
 import { OpenAI } from "../support/clients.ts";
 import { CORS_ALLOWED_HEADERS } from "../../lib/core/cors.ts";
-import { CHROMIUM_PATH, hasChromium, launchChromium } from "../support/cdp.ts";
+import { CHROMIUM_PATH, chromiumFor, launchChromium } from "../support/cdp.ts";
 import { startGateway, TEST_KEY } from "../support/gateway.ts";
 import { ADMIN_KEY } from "../support/kv_server.ts";
 import { startServicesGateway } from "../support/services.ts";
@@ -196,7 +196,7 @@ Deno.test("CORS_ORIGINS narrows the allowed origins; others get no Allow-Origin"
   assert.match(answer.headers.get("vary") ?? "", /Origin/);
 });
 
-const chromium = hasChromium();
+const chromium = chromiumFor("cors_test");
 
 /** A page server on its own port: another origin than the gateway's. */
 function startAppServer() {

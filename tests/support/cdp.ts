@@ -15,6 +15,17 @@ export function hasChromium(): boolean {
   }
 }
 
+/** Whether Chromium is here for the browser tests of `test`; says why they are skipped if not. */
+export function chromiumFor(test: string): boolean {
+  const found = hasChromium();
+  if (!found) {
+    console.warn(
+      `${test}: ${CHROMIUM_PATH} not found, browser tests skipped (apt-get install -y chromium)`,
+    );
+  }
+  return found;
+}
+
 /** A protocol event, with the session it belongs to. */
 export interface CdpEvent {
   method: string;
