@@ -169,21 +169,31 @@ function message(container, text, kind) {
   container.replaceChildren(el("p", { class: "status " + (kind || ""), text }));
 }
 
+/** Settles the confirmation asked last, if its dialog's close event has not arrived yet. */
+let settleConfirmation = null;
+
 /** Asks for confirmation in a modal dialog; resolves true when confirmed. */
 function confirmAction(title, text, action) {
   const dialog = $("confirm");
+  // A confirmation closed so recently that its close event is still queued is settled now, with
+  // its own answer: left waiting, it would take the next one's.
+  if (settleConfirmation) settleConfirmation();
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
   $("confirm-ok").textContent = action;
   dialog.returnValue = "";
   dialog.showModal();
   return new Promise((resolve) => {
-    const closed = () => {
-      if (dialog.open) return; // the late close event of an earlier confirmation
+    const settle = () => {
       dialog.removeEventListener("close", closed);
+      settleConfirmation = null;
       resolve(dialog.returnValue === "ok");
     };
+    const closed = () => {
+      if (!dialog.open) settle();
+    };
     dialog.addEventListener("close", closed);
+    settleConfirmation = settle;
   });
 }
 
