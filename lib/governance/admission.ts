@@ -51,6 +51,12 @@ interface LastDecision {
   budget: number;
   day: string;
   used: Deno.KvEntryMaybe<Deno.KvU64>;
+  /**
+   * After an admitting commit: the caller's entries as that commit left them (the rate window at
+   * its new count and versionstamp). The next decision may judge by them instead of reading, since
+   * its commit checks them all.
+   */
+  entries?: CallerEntries;
 }
 
 /** One client key's admissions in this process. */
@@ -99,22 +105,33 @@ export function mayStartEarly(state: KeyAdmissions, ledger: UsageLedger, now: nu
  * Decides one request of the key: resolves with its rate-limit headers, or rejects with the
  * refusal (403, 429) or a 503 when KV fails. One decision runs per key at a time; requests that
  * arrive meanwhile are decided together by the next one: one read and one check-and-set for them
- * all (a group commit without a timer).
+ * all (a group commit without a gathering wait). For a request that `startsEarly`, the decision
+ * begins on the next timer turn, once the request has sent its upstream call: its commit then
+ * never stands between the client and Z.ai (measured: −0.65 ms at p50 with one client).
  */
-export function decide(deps: AdmissionDeps, state: KeyAdmissions): Promise<Record<string, string>> {
+export function decide(
+  deps: AdmissionDeps,
+  state: KeyAdmissions,
+  startsEarly: boolean,
+): Promise<Record<string, string>> {
   const waiter = Promise.withResolvers<Record<string, string>>();
   state.waiting.push(waiter);
   state.undecided++;
-  if (!state.deciding) void decideWaiting(deps, state);
+  if (!state.deciding) {
+    state.deciding = true;
+    if (startsEarly) setTimeout(() => decideWaiting(deps, state), 0);
+    else void decideWaiting(deps, state);
+  }
   return waiter.promise;
 }
 
 async function decideWaiting(deps: AdmissionDeps, state: KeyAdmissions): Promise<void> {
-  state.deciding = true;
   while (state.waiting.length) {
     const waiters = state.waiting.splice(0);
     try {
-      const outcomes = await retryAtomic(() => decideOnce(deps, state, waiters.length));
+      const outcomes = await retryAtomic((attempt) =>
+        decideOnce(deps, state, waiters.length, attempt === 0)
+      );
       waiters.forEach((waiter, i) => {
         const outcome = outcomes[i];
         if (outcome instanceof ApiError) waiter.reject(outcome);
@@ -162,18 +179,35 @@ export function weightedToday(
 }
 
 /**
- * One read, judge and check-and-set for `requests` requests of the key: each gets its rate-limit
- * headers or its refusal. Null when another writer changed the entries meanwhile.
+ * The entries the key's last decision left, when the next may judge by them without a read: same
+ * window and day, and no usage of the user written by this process since (it would fail the check).
+ */
+function remembered(deps: AdmissionDeps, state: KeyAdmissions, now: number): CallerEntries | null {
+  const last = state.last;
+  if (!last?.entries || windowStart(now) !== last.windowStart || utcDay(now) !== last.day) {
+    return null;
+  }
+  const written = deps.ledger.writtenSince(last.day, state.caller.user, last.used.versionstamp);
+  return written ? null : last.entries;
+}
+
+/**
+ * One judge and check-and-set for `requests` requests of the key, on the entries its last
+ * decision left (`mayRemember`) or on a fresh read: each request gets its rate-limit headers or
+ * its refusal. The commit checks every entry judged by, so a decision is exactly as good as one
+ * on a fresh read. Null when another writer changed them meanwhile.
  */
 async function decideOnce(
   deps: AdmissionDeps,
   state: KeyAdmissions,
   requests: number,
+  mayRemember: boolean,
 ): Promise<(Record<string, string> | ApiError)[] | null> {
   const { kv, config } = deps;
   const { caller } = state;
   const now = deps.now();
-  const [key, user, rate, used] = await readCallerState(kv, caller, now);
+  const [key, user, rate, used] = (mayRemember ? remembered(deps, state, now) : null) ??
+    await readCallerState(kv, caller, now);
   const limits = effectiveLimits(config, user.value);
   const limit = limits.rateLimitRpm;
   const count = rate.value ?? 0;
@@ -200,11 +234,13 @@ async function decideOnce(
   const granted = Math.max(0, Math.min(requests, limit - count));
   if (granted > 0) {
     const committed = await kv.atomic()
-      .check(key, user, rate)
+      .check(key, user, rate, used)
       .set(rate.key, count + granted, { expireIn: 2 * WINDOW_MS })
       .set(keyLastUsed(caller.keyId), now)
       .commit();
     if (!committed.ok) return null;
+    const counted = { key: rate.key, value: count + granted, versionstamp: committed.versionstamp };
+    state.last.entries = [key, user, counted, used];
   }
   state.last.count = count + granted;
   return Array.from(

@@ -120,7 +120,7 @@ export function createGovernance(deps: GovernanceDeps): Governance {
       const hash = defaultKeyHash && secretsEqual(digest, defaultKeyHash) ? DEFAULT_KEY_ID : digest;
       const state = await admissionsOf(hash);
       const startEarly = mayStartEarly(state, ledger, now());
-      const decision = decide(admissionDeps, state);
+      const decision = decide(admissionDeps, state, startEarly);
       decision.catch(() => {}); // awaited by the caller; never "unhandled" while it waits
       return { caller: state.caller, startEarly, decision };
     },

@@ -57,9 +57,16 @@ export function secondsUntilNextUtcDay(ms: number): number {
   return Math.max(1, Math.ceil((DAY_MS - (ms % DAY_MS)) / 1000));
 }
 
+/** The last day {@link utcDay} formatted: every request asks for it several times. */
+let lastDay = { start: NaN, text: "" };
+
 /** The UTC day of a time, as `YYYY-MM-DD`. */
 export function utcDay(ms: number): string {
-  return new Date(ms - (ms % DAY_MS)).toISOString().slice(0, 10);
+  const start = ms - (ms % DAY_MS);
+  if (start !== lastDay.start) {
+    lastDay = { start, text: new Date(start).toISOString().slice(0, 10) };
+  }
+  return lastDay.text;
 }
 
 function tokenCount(value: number): bigint {
@@ -88,29 +95,46 @@ interface PendingUsage {
   weighted: bigint;
 }
 
-/** One request's weighted tokens as this process knows them, and the commit that wrote them. */
-interface LedgerEntry {
+/**
+ * Weighted tokens of one user and day that one batch of the recorder holds, and the commit that
+ * wrote them.
+ */
+export interface LedgerEntry {
   milli: bigint;
   /** The versionstamp of the commit that wrote it; null until then. */
   versionstamp: string | null;
 }
 
 /**
- * Usage this process recorded that a KV read may not show yet, per user and day. A read of a
- * user's total includes exactly the commits up to its versionstamp, so what it lacks is what is
- * not committed yet or was committed after it.
+ * Usage this process recorded that a KV read may not show yet, per user, for the latest day. A read
+ * of a user's total includes exactly the commits up to its versionstamp, so what it lacks is what
+ * is not committed yet or was committed after it.
  */
 export class UsageLedger {
+  #day = "";
+  /** User → the entries of `#day`, one per recorder batch. */
   #entries = new Map<string, LedgerEntry[]>();
 
-  /** Notes a request's weighted tokens (thousandths); the entry gets its versionstamp later. */
-  add(day: string, user: string, milli: bigint): LedgerEntry {
-    const id = `${day}\n${user}`;
-    const entry: LedgerEntry = { milli, versionstamp: null };
-    const entries = this.#entries.get(id);
+  /** A new entry of `user` on `day`, at zero; a new day forgets the ones before. */
+  open(day: string, user: string): LedgerEntry {
+    if (day > this.#day) {
+      this.#day = day;
+      this.#entries.clear();
+    }
+    const entry: LedgerEntry = { milli: 0n, versionstamp: null };
+    if (day !== this.#day) return entry; // a late record of a day gone by: no read asks for it
+    const entries = this.#entries.get(user);
     if (entries) entries.push(entry);
-    else this.#entries.set(id, [entry]);
+    else this.#entries.set(user, [entry]);
     return entry;
+  }
+
+  /** Whether this process wrote usage of `user` on `day` after a read at `readVersionstamp`. */
+  writtenSince(day: string, user: string, readVersionstamp: string | null): boolean {
+    const entries = day === this.#day ? this.#entries.get(user) : undefined;
+    return !!entries?.some((e) =>
+      e.versionstamp !== null && (readVersionstamp === null || e.versionstamp > readVersionstamp)
+    );
   }
 
   /**
@@ -118,22 +142,14 @@ export class UsageLedger {
    * does not include. Entries the read includes are forgotten.
    */
   unseen(day: string, user: string, readVersionstamp: string | null): number {
-    const id = `${day}\n${user}`;
-    const entries = this.#entries.get(id);
+    const entries = day === this.#day ? this.#entries.get(user) : undefined;
     if (!entries) return 0;
     const seen = (e: LedgerEntry) =>
       e.versionstamp !== null && readVersionstamp !== null && e.versionstamp <= readVersionstamp;
     const left = entries.filter((e) => !seen(e));
-    if (left.length) this.#entries.set(id, left);
-    else this.#entries.delete(id);
+    if (left.length) this.#entries.set(user, left);
+    else this.#entries.delete(user);
     return Number(left.reduce((sum, e) => sum + e.milli, 0n)) / MILLI;
-  }
-
-  /** Forgets every day before `day`. */
-  forgetBefore(day: string): void {
-    for (const id of this.#entries.keys()) {
-      if (id.slice(0, id.indexOf("\n")) < day) this.#entries.delete(id);
-    }
   }
 }
 
@@ -157,7 +173,8 @@ export class UsageRecorder {
   #kv: Deno.Kv;
   #ledger: UsageLedger;
   #pending = new Map<string, PendingUsage>();
-  #entries: LedgerEntry[] = [];
+  /** The ledger entries of the batch gathering, one per user and day. */
+  #entries = new Map<string, LedgerEntry>();
   #written = Promise.withResolvers<void>();
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -196,8 +213,13 @@ export class UsageRecorder {
     entry.prompt += tokenCount(options.usage.promptTokens);
     entry.completion += tokenCount(options.usage.completionTokens);
     entry.weighted += milli;
-    this.#ledger.forgetBefore(utcDay(options.now - DAY_MS));
-    this.#entries.push(this.#ledger.add(day, options.user, milli));
+    const userDay = `${day}\n${options.user}`;
+    let ledgerEntry = this.#entries.get(userDay);
+    if (!ledgerEntry) {
+      ledgerEntry = this.#ledger.open(day, options.user);
+      this.#entries.set(userDay, ledgerEntry);
+    }
+    ledgerEntry.milli += milli;
     const written = this.#written.promise;
     this.#timer ??= setTimeout(() => this.flush(), USAGE_FLUSH_MS);
     return written;
@@ -224,7 +246,7 @@ export class UsageRecorder {
       const written = this.#written;
       this.#inFlight = written.promise;
       this.#pending = new Map();
-      this.#entries = [];
+      this.#entries = new Map();
       this.#written = Promise.withResolvers<void>();
       this.#written.promise.catch(() => {});
       try {
@@ -236,7 +258,7 @@ export class UsageRecorder {
           // Every record of the batch is stamped with the last commit: a read at or after it
           // shows them all (and a read between two commits merely counts some twice, briefly).
           if (i + RECORDS_PER_COMMIT >= records.length) {
-            for (const entry of entries) entry.versionstamp = versionstamp;
+            for (const entry of entries.values()) entry.versionstamp = versionstamp;
           }
         }
         written.resolve();

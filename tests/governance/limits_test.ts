@@ -4,7 +4,7 @@ import { loadConfig } from "../../lib/core/config.ts";
 import { ApiError } from "../../lib/core/errors.ts";
 import type { Caller } from "../../lib/governance/governance.ts";
 import type { Usage } from "../../lib/core/glm.ts";
-import { createKey, updateUser } from "../../lib/governance/keys.ts";
+import { createKey, setKeyDisabled, updateUser } from "../../lib/governance/keys.ts";
 import { listUsage } from "../../lib/governance/usage.ts";
 import {
   admitted,
@@ -109,6 +109,45 @@ Deno.test("two KV handles on one file (no shared queue) still admit exactly the 
     const refused = outcomes.flatMap((o) => o.status === "rejected" ? [o.reason.status] : []);
     assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 50);
     assert.deepEqual(refused, Array(150).fill(429));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("another process's changes reach this process's very next decision", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const clock = fakeClock();
+    const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "1000" });
+    await using kvA = await Deno.openKv(`${dir}/kv.sqlite3`);
+    await using kvB = await Deno.openKv(`${dir}/kv.sqlite3`);
+    const options = { user: "pair", name: null, lifetimeDays: 1, maxKeysPerUser: 5 };
+    const first = await createKey(kvA, { ...options, now: clock.now() });
+    const second = await createKey(kvA, { ...options, now: clock.now() });
+    const [a, b] = [kvA, kvB].map((kv) => createGovernance({ config, kv, now: clock.now }));
+    // A decides a few requests of each key in a row, so what it last saw would admit the next.
+    for (let i = 0; i < 3; i++) {
+      await admitted(a, first.key);
+      await admitted(a, second.key);
+    }
+
+    await setKeyDisabled(kvB, first.record.id, true);
+    await assert.rejects(admitted(a, first.key), (e: ApiError) => e.status === 403);
+
+    await updateUser(kvB, "pair", { changes: { rateLimitRpm: 3 }, now: clock.now(), create: true });
+    const limited = await admitted(a, second.key).catch((e: ApiError) => e);
+    assert.ok(limited instanceof ApiError && limited.status === 429, "the lowered limit holds");
+
+    await updateUser(kvB, "pair", {
+      changes: { rateLimitRpm: 1000, dailyTokenBudget: 500 },
+      now: clock.now(),
+      create: true,
+    });
+    await admitted(a, second.key);
+    const { caller } = await admitted(b, second.key);
+    await recorded(b, caller, "glm-4.5-air", usage(600));
+    const spent = await admitted(a, second.key).catch((e: ApiError) => e);
+    assert.ok(spent instanceof ApiError && spent.status === 429, "B's usage spends A's budget");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
