@@ -131,5 +131,29 @@ export function decodeSse(
   body: ReadableStream<Uint8Array>,
   maxLength = MAX_SSE_LINE,
 ): ReadableStream<SseMessage> {
-  return body.pipeThrough(new TextDecoderStream()).pipeThrough(sseMessages(maxLength));
+  return smallReads(body).pipeThrough(new TextDecoderStream()).pipeThrough(sseMessages(maxLength));
+}
+
+/** Bytes of one read of an upstream stream, at most. */
+const READ_BYTES = 4096;
+
+/**
+ * `body` read `READ_BYTES` at a time into buffers of that size. A plain read of a fetch body waits
+ * on a fresh 64 KiB buffer, so every stream waiting for its next event would hold one.
+ */
+function smallReads(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = body.getReader({ mode: "byob" });
+  } catch {
+    return body; // not a byte stream: nothing to gain
+  }
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { done, value } = await reader.read(new Uint8Array(READ_BYTES));
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  }, { highWaterMark: 0 });
 }
