@@ -88,13 +88,22 @@ Deno.test("the limit holds exactly across two server processes sharing one KV fi
   assert.equal(results.filter((r) => r.status === 429).length, 150);
 });
 
-Deno.test("two KV handles on one file (no shared queue) still admit exactly the limit", async () => {
+/** Runs `body` with two KV handles on one temp file, as two processes would open it. */
+async function withSharedKvFile(body: (kvA: Deno.Kv, kvB: Deno.Kv) => Promise<void>) {
   const dir = await Deno.makeTempDir();
   try {
-    const clock = fakeClock();
-    const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "50" });
     await using kvA = await Deno.openKv(`${dir}/kv.sqlite3`);
     await using kvB = await Deno.openKv(`${dir}/kv.sqlite3`);
+    await body(kvA, kvB);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("two KV handles on one file (no shared queue) still admit exactly the limit", async () => {
+  await withSharedKvFile(async (kvA, kvB) => {
+    const clock = fakeClock();
+    const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "50" });
     const options = {
       user: "twin",
       name: null,
@@ -109,18 +118,13 @@ Deno.test("two KV handles on one file (no shared queue) still admit exactly the 
     const refused = outcomes.flatMap((o) => o.status === "rejected" ? [o.reason.status] : []);
     assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 50);
     assert.deepEqual(refused, Array(150).fill(429));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("another process's changes reach this process's very next decision", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withSharedKvFile(async (kvA, kvB) => {
     const clock = fakeClock();
     const config = loadConfig({ DEFAULT_KEY: "", RATE_LIMIT_RPM: "1000" });
-    await using kvA = await Deno.openKv(`${dir}/kv.sqlite3`);
-    await using kvB = await Deno.openKv(`${dir}/kv.sqlite3`);
     const options = { user: "pair", name: null, lifetimeDays: 1, maxKeysPerUser: 5 };
     const first = await createKey(kvA, { ...options, now: clock.now() });
     const second = await createKey(kvA, { ...options, now: clock.now() });
@@ -148,9 +152,7 @@ Deno.test("another process's changes reach this process's very next decision", a
     await recorded(b, caller, "glm-4.5-air", usage(600));
     const spent = await admitted(a, second.key).catch((e: ApiError) => e);
     assert.ok(spent instanceof ApiError && spent.status === 429, "B's usage spends A's budget");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("rate-limit headers count down, 429 says when to retry, a new window admits again", async () => {
