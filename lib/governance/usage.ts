@@ -99,7 +99,7 @@ interface PendingUsage {
  * Weighted tokens of one user and day that one batch of the recorder holds, and the commit that
  * wrote them.
  */
-export interface LedgerEntry {
+interface LedgerEntry {
   milli: bigint;
   /** The versionstamp of the commit that wrote it; null until then. */
   versionstamp: string | null;
