@@ -8,6 +8,8 @@ import {
   parseDotEnv,
 } from "../../lib/core/config.ts";
 
+import { FAKE_UPSTREAM_KEY, startFakeUpstream } from "../support/fake_upstream.ts";
+
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../../deno.json", import.meta.url).pathname;
 
@@ -293,4 +295,54 @@ Deno.test("main.ts writes one JSON line per request to stdout", async () => {
       { method: "GET", path: "/v1/models", status: 401 }, // no key sent
     ],
   );
+});
+
+Deno.test("on SIGTERM, main.ts finishes the requests in flight and logs each one before it exits", async () => {
+  // Z.ai refuses each request after 300 ms: nothing is metered, so no usage write holds the exit
+  // back while the log lines wait for their turn.
+  await using upstream = startFakeUpstream({
+    script: () => ({
+      kind: "error",
+      status: 400,
+      body: { error: { code: "1210", message: "Incorrect API call parameters" } },
+      delayMs: 300,
+    }),
+  });
+  let answers: Promise<{ status: number; body: { error: { message: string } } }[]> | undefined;
+  const result = await runMain(
+    {
+      UPSTREAM_URL: upstream.url,
+      UPSTREAM_API_KEY: FAKE_UPSTREAM_KEY,
+      DEFAULT_KEY: "sk-stop-test",
+    },
+    undefined,
+    /Listening on http:\/\/127\.0\.0\.1:\d+/,
+    async (stderr) => {
+      const port = stderr.match(/127\.0\.0\.1:(\d+)/)![1];
+      answers = Promise.all(Array.from({ length: 5 }, async (_, i) => {
+        const response = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: "Bearer sk-stop-test", "content-type": "application/json" },
+          body: JSON.stringify({
+            model: "glm-4.5-air",
+            messages: [{ role: "user", content: `request ${i}` }],
+          }),
+        });
+        return { status: response.status, body: await response.json() };
+      }));
+      // SIGTERM comes once all five wait on the upstream.
+      while (upstream.requests.length < 5) await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  );
+  assert.equal(result.code, 0);
+  for (const answer of await answers!) {
+    assert.equal(answer.status, 400, JSON.stringify(answer.body));
+    assert.match(answer.body.error.message, /Incorrect API call parameters/);
+  }
+  const lines = result.stdout.trim().split("\n").map((line) => JSON.parse(line));
+  assert.deepEqual(
+    lines.map(({ path, status }) => ({ path, status })),
+    Array(5).fill({ path: "/v1/chat/completions", status: 400 }),
+  );
+  assert.ok(!result.stdout.includes("sk-stop-test"), "the client key reached the log");
 });
