@@ -131,9 +131,8 @@ export class UsageLedger {
 
   /** Whether this process wrote usage of `user` on `day` after a read at `readVersionstamp`. */
   writtenSince(day: string, user: string, readVersionstamp: string | null): boolean {
-    const entries = day === this.#day ? this.#entries.get(user) : undefined;
-    return !!entries?.some((e) =>
-      e.versionstamp !== null && (readVersionstamp === null || e.versionstamp > readVersionstamp)
+    return !!this.#entriesOf(day, user)?.some((e) =>
+      e.versionstamp !== null && !seenBy(e, readVersionstamp)
     );
   }
 
@@ -142,15 +141,23 @@ export class UsageLedger {
    * does not include. Entries the read includes are forgotten.
    */
   unseen(day: string, user: string, readVersionstamp: string | null): number {
-    const entries = day === this.#day ? this.#entries.get(user) : undefined;
+    const entries = this.#entriesOf(day, user);
     if (!entries) return 0;
-    const seen = (e: LedgerEntry) =>
-      e.versionstamp !== null && readVersionstamp !== null && e.versionstamp <= readVersionstamp;
-    const left = entries.filter((e) => !seen(e));
+    const left = entries.filter((e) => !seenBy(e, readVersionstamp));
     if (left.length) this.#entries.set(user, left);
     else this.#entries.delete(user);
     return Number(left.reduce((sum, e) => sum + e.milli, 0n)) / MILLI;
   }
+
+  #entriesOf(day: string, user: string): LedgerEntry[] | undefined {
+    return day === this.#day ? this.#entries.get(user) : undefined;
+  }
+}
+
+/** Whether a read at `readVersionstamp` (null: no total yet) includes the entry's commit. */
+function seenBy(entry: LedgerEntry, readVersionstamp: string | null): boolean {
+  return entry.versionstamp !== null && readVersionstamp !== null &&
+    entry.versionstamp <= readVersionstamp;
 }
 
 /** Usage records written by one atomic (each is five sums; KV allows 1000 mutations). */
